@@ -1,0 +1,16 @@
+-- Step 4: which rentals count.
+--
+-- A rental is counted when its rental_date and (if returned) its return_date fall in plausible weeks
+-- (bucket 1 up to the last bound, exclusive) and it was not returned before it was rented. Any other
+-- rental is left out of every count, in every week, and shows as quarantined in rollup.etl_run.
+-- Because every counted rental is returned no earlier than rented, a return is always counted in
+-- the same week as or a later week than its rental; step 5 relies on that for its running sums.
+CREATE TEMP TABLE counted_rental_week_pair ON COMMIT DROP AS
+SELECT p.rental_bucket,
+       p.return_bucket,
+       p.rentals - p.returned_before_rented AS rentals
+  FROM rental_week_pair AS p
+ CROSS JOIN (SELECT max(bucket) AS bucket FROM week_bound) AS last_bound
+ WHERE p.rental_bucket BETWEEN 1 AND last_bound.bucket - 1
+   AND (p.return_bucket IS NULL OR p.return_bucket BETWEEN p.rental_bucket AND last_bound.bucket - 1)
+   AND p.rentals > p.returned_before_rented;

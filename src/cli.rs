@@ -1,0 +1,49 @@
+//! The command line: one subcommand per file in `commands/`, each with its own options.
+use clap::{Parser, Subcommand};
+
+use crate::commands::{migrate, report, run, status};
+
+/// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
+///
+/// The rollup database reads the source through postgres_fdw; `rollup run` migrates the rollup
+/// database, links it to the source and refreshes rollup.weekly_rentals.
+///
+/// Settings come from flags or the environment (SOURCE_URL, ROLLUP_URL, FDW_SOURCE_URL,
+/// ROLLUP_TIMEZONE). Exit codes: 0 success, 1 failure (the message says what failed), 2 bad usage.
+#[derive(Debug, Parser)]
+#[command(name = "rollup", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Migrate(migrate::Options),
+    Run(run::Options),
+    Status(status::Options),
+    Report(report::Options),
+}
+
+impl Command {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Migrate(options) => migrate::run(options).await,
+            Command::Run(options) => run::run(options).await,
+            Command::Status(options) => status::run(options).await,
+            Command::Report(options) => report::run(options).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,41 @@
+//! `rollup report`: print the weekly report the assignment asks for.
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::connection::RollupDatabase;
+use crate::pipeline::inspect;
+use crate::table;
+
+/// Print rollup.weekly_report (WeekBeginning, OutstandingRentals, ReturnedRentals), one line per
+/// week, as psql would.
+///
+/// Example: rollup report
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Options {
+    #[command(flatten)]
+    pub rollup: RollupDatabase,
+}
+
+pub async fn run(options: Options) -> Result<()> {
+    let client = options.rollup.target()?.connect().await?;
+    let rows = inspect::WEEKLY_REPORT.query(&client, &[]).await?;
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.get::<_, NaiveDate>(0).to_string(),
+                row.get::<_, i64>(1).to_string(),
+                row.get::<_, i64>(2).to_string(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &["WeekBeginning", "OutstandingRentals", "ReturnedRentals"],
+            &cells
+        )
+    );
+    Ok(())
+}

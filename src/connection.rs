@@ -1,0 +1,256 @@
+//! Connection settings, defined once and flattened into every subcommand that needs them, and the
+//! one way this program opens a connection.
+//!
+//! URLs carry passwords, so nothing here ever prints a URL: a connection is described as
+//! `user@host:port/database`, every password seen is registered with [`crate::errors`] so that
+//! an error message quoting it is scrubbed, and clap is told to hide the environment's values in
+//! `--help`.
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config, NoTls};
+use tracing::{debug, warn};
+
+use crate::errors;
+
+/// PostgreSQL releases older than this are refused: the pipeline is tested on 15, and a planner
+/// that pushes down less would silently turn an aggregate into a full table transfer.
+pub const MINIMUM_SERVER_VERSION: i32 = 150000;
+
+/// The rollup database: where migrations, the foreign tables and the rollup tables live.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RollupDatabase {
+    /// PostgreSQL URL of the rollup database, e.g. postgres://user:password@host:5432/rollup
+    #[arg(long, env = "ROLLUP_URL", hide_env_values = true, value_name = "URL")]
+    pub rollup_url: Option<String>,
+}
+
+/// The source database (Pagila), as this program and as the rollup server reach it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SourceDatabase {
+    /// PostgreSQL URL of the source (Pagila) database, e.g. postgres://user:password@host:5432/pagila
+    #[arg(long, env = "SOURCE_URL", hide_env_values = true, value_name = "URL")]
+    pub source_url: Option<String>,
+
+    /// How the rollup *server* reaches the source, for postgres_fdw [default: the source URL].
+    /// Differs when the two servers see each other under other names than this program sees them,
+    /// e.g. postgres://user:password@source:5432/pagila under Docker Compose.
+    #[arg(
+        long,
+        env = "FDW_SOURCE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub fdw_source_url: Option<String>,
+}
+
+impl RollupDatabase {
+    pub fn target(&self) -> Result<Target> {
+        Target::parse(
+            "rollup",
+            "ROLLUP_URL",
+            "--rollup-url",
+            self.rollup_url.as_deref(),
+        )
+    }
+}
+
+impl SourceDatabase {
+    pub fn target(&self) -> Result<Target> {
+        Target::parse(
+            "source",
+            "SOURCE_URL",
+            "--source-url",
+            self.source_url.as_deref(),
+        )
+    }
+
+    /// The source as postgres_fdw on the rollup server will connect to it.
+    pub fn fdw_target(&self) -> Result<Target> {
+        match self.fdw_source_url.as_deref() {
+            Some(url) => Target::parse(
+                "source (for postgres_fdw)",
+                "FDW_SOURCE_URL",
+                "--fdw-source-url",
+                Some(url),
+            ),
+            None => self.target(),
+        }
+    }
+}
+
+/// A parsed connection URL and where it came from, for messages that say which setting to fix.
+#[derive(Clone)]
+pub struct Target {
+    pub role: &'static str,
+    pub variable: &'static str,
+    pub config: Config,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Target {
+    fn parse(
+        role: &'static str,
+        variable: &'static str,
+        flag: &str,
+        url: Option<&str>,
+    ) -> Result<Target> {
+        let Some(url) = url.filter(|url| !url.trim().is_empty()) else {
+            bail!("no {role} database given: set {variable} or pass {flag}");
+        };
+        let mut config = Config::from_str(url).with_context(|| {
+            format!("{variable} is not a valid PostgreSQL URL or connection string")
+        })?;
+        if let Some(password) = config.get_password() {
+            errors::register_secret(&String::from_utf8_lossy(password));
+        }
+        if config.get_hosts().is_empty() {
+            bail!("{variable} names no host; give one, e.g. postgres://user@127.0.0.1:5432/{role}");
+        }
+        if config.get_dbname().is_none() {
+            bail!("{variable} names no database; end the URL with /DATABASE");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("pagila-rollup");
+        }
+        Ok(Target {
+            role,
+            variable,
+            config,
+        })
+    }
+
+    /// `user@host:port/database`, never the password.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}@{}:{}/{}",
+            self.user(),
+            self.host(),
+            self.port(),
+            self.config.get_dbname().unwrap_or("?")
+        )
+    }
+
+    pub fn host(&self) -> String {
+        match self.config.get_hosts().first() {
+            Some(Host::Tcp(host)) => host.clone(),
+            #[cfg(unix)]
+            Some(Host::Unix(path)) => path.display().to_string(),
+            None => String::from("?"),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.config.get_ports().first().copied().unwrap_or(5432)
+    }
+
+    pub fn user(&self) -> String {
+        self.config
+            .get_user()
+            .map(str::to_owned)
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| String::from("postgres"))
+    }
+
+    pub fn database(&self) -> &str {
+        self.config.get_dbname().unwrap_or_default()
+    }
+
+    pub fn password(&self) -> Option<String> {
+        self.config
+            .get_password()
+            .map(|password| String::from_utf8_lossy(password).into_owned())
+    }
+
+    /// Opens a connection and checks the server's release. The connection's driver task runs on
+    /// the current runtime until the client is dropped.
+    pub async fn connect(&self) -> Result<Client> {
+        let (client, connection) = self.config.connect(NoTls).await.with_context(|| {
+            format!(
+                "could not connect to the {} database {} (check {}: host, port, user, password, database)",
+                self.role,
+                self.describe(),
+                self.variable
+            )
+        })?;
+        let role = self.role;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                warn!(
+                    database = role,
+                    "connection closed: {}",
+                    errors::render(&error.into())
+                );
+            }
+        });
+        let version: i32 = client
+            .query_one("SELECT current_setting('server_version_num')::integer", &[])
+            .await
+            .with_context(|| format!("could not ask the {} database for its version", self.role))?
+            .get(0);
+        if version < MINIMUM_SERVER_VERSION {
+            bail!(
+                "the {} database {} runs PostgreSQL {}; pagila-rollup needs {} or later",
+                self.role,
+                self.describe(),
+                version / 10000,
+                MINIMUM_SERVER_VERSION / 10000
+            );
+        }
+        debug!(database = self.role, target = %self.describe(), version, "connected");
+        Ok(client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str) -> Result<Target> {
+        Target::parse("rollup", "ROLLUP_URL", "--rollup-url", Some(url))
+    }
+
+    #[test]
+    fn describes_a_url_without_its_password() {
+        let target = target("postgres://alice:s3cret@db.example:6543/rollup").unwrap();
+        assert_eq!(target.describe(), "alice@db.example:6543/rollup");
+        assert_eq!(target.password().as_deref(), Some("s3cret"));
+        assert!(!format!("{target:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_missing_url_names_the_variable_and_the_flag() {
+        let error = Target::parse("rollup", "ROLLUP_URL", "--rollup-url", None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no rollup database given: set ROLLUP_URL or pass --rollup-url"
+        );
+    }
+
+    #[test]
+    fn a_malformed_url_is_refused_without_echoing_it() {
+        let error = target("postgres://bob:hunter2@host:notaport/db").unwrap_err();
+        let message = errors::render(&error);
+        assert!(
+            message.starts_with("ROLLUP_URL is not a valid PostgreSQL URL"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn a_url_without_database_is_refused() {
+        let error = target("postgres://bob@host:5432").unwrap_err();
+        assert!(error.to_string().contains("names no database"), "{error}");
+    }
+}
