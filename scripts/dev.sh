@@ -84,7 +84,6 @@ up() {
     pg_start "$STATE/rollup" "$ROLLUP_PORT"
     pg_ensure_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
     pg_ensure_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
-    source_is_loaded || load_source
 }
 
 rollup() {
@@ -96,6 +95,7 @@ case "${1:-}" in
 up) up ;;
 run)
     up
+    [[ $MODE == docker ]] || source_is_loaded || load_source
     rollup run
     rollup report
     ;;

@@ -101,31 +101,37 @@ pg_stop() {
     fi
 }
 
-# pagila_files: prints the folder holding pagila-schema.sql and pagila-data.sql. Uses PAGILA_DIR as is
-# when set; otherwise downloads tag pagila-v3.1.0 into CACHE_DIR ($1) once and checks its sha256.
-PAGILA_TAG=pagila-v3.1.0
-PAGILA_SCHEMA_SHA256=8ce358e4c8014087b85296694a0893887bd7a4190e3ce407f2721b86b98e5707
-PAGILA_DATA_SHA256=fb81bec377687c83e11d2a24916ae28656d85550bf0ada798305bf7e2af9823b
+# Pagila releases this project knows, as "tag schema-sha256 data-sha256". v3.1.0 is the one `make run`
+# loads (rentals in 2022); v2.1.0 (rentals in 2005, plus 182 never returned dated 2020) is tested too.
+PAGILA_V3="pagila-v3.1.0 8ce358e4c8014087b85296694a0893887bd7a4190e3ce407f2721b86b98e5707 fb81bec377687c83e11d2a24916ae28656d85550bf0ada798305bf7e2af9823b"
+PAGILA_V2="v2.1.0 a0671c55e3dbdd867d60901d0db1add1b2056070eca535ec793a5c0a5ea776fa 583749d14243ded70db2f48b7cd830855ebe9292e803164255eaede983e2fe43"
+
+# pagila_files CACHE_DIR [RELEASE] [GIVEN_DIR]: prints the folder holding pagila-schema.sql and
+# pagila-data.sql of RELEASE (default $PAGILA_V3). GIVEN_DIR (default $PAGILA_DIR) is used as is
+# when set; otherwise the files are downloaded from GitHub into CACHE_DIR once and their sha256
+# checked, so a changed or truncated download never loads.
 pagila_files() {
-    local cache=$1
-    if [[ -n "${PAGILA_DIR:-}" ]]; then
-        [[ -f "$PAGILA_DIR/pagila-schema.sql" && -f "$PAGILA_DIR/pagila-data.sql" ]] ||
-            die "PAGILA_DIR=$PAGILA_DIR must hold pagila-schema.sql and pagila-data.sql"
-        (cd "$PAGILA_DIR" && realpath .)
+    local cache=$1 release=${2:-$PAGILA_V3} given=${3-${PAGILA_DIR:-}}
+    local tag schema_sum data_sum
+    read -r tag schema_sum data_sum <<<"$release"
+    if [[ -n "$given" ]]; then
+        [[ -f "$given/pagila-schema.sql" && -f "$given/pagila-data.sql" ]] ||
+            die "$given must hold pagila-schema.sql and pagila-data.sql (Pagila $tag; set PAGILA_DIR to such a folder)"
+        (cd "$given" && pwd)
         return
     fi
+    cache=$cache/$tag
     mkdir -p "$cache"
     local file sum
     for file in pagila-schema.sql pagila-data.sql; do
-        [[ $file == pagila-schema.sql ]] && sum=$PAGILA_SCHEMA_SHA256 || sum=$PAGILA_DATA_SHA256
+        [[ $file == pagila-schema.sql ]] && sum=$schema_sum || sum=$data_sum
         if ! echo "$sum  $cache/$file" | sha256sum --check --status 2>/dev/null; then
-            echo "downloading $file ($PAGILA_TAG) ..." >&2
+            echo "downloading Pagila $tag $file ..." >&2
             curl --fail --silent --show-error --location --retry 2 --connect-timeout 20 \
-                -o "$cache/$file.part" \
-                "https://raw.githubusercontent.com/devrimgunduz/pagila/$PAGILA_TAG/$file" ||
-                die "could not download Pagila's $file; download it by hand and set PAGILA_DIR to its folder"
+                -o "$cache/$file.part" "https://raw.githubusercontent.com/devrimgunduz/pagila/$tag/$file" ||
+                die "could not download Pagila's $file ($tag); fetch it by hand and set PAGILA_DIR to its folder"
             echo "$sum  $cache/$file.part" | sha256sum --check --status ||
-                die "downloaded $file does not have the sha256 of $PAGILA_TAG ($sum)"
+                die "the downloaded $file does not have the sha256 of Pagila $tag ($sum)"
             mv "$cache/$file.part" "$cache/$file"
         fi
     done

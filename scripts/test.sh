@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make test`: the unit tests, then the integration tests against a throw-away PostgreSQL cluster
+# that this script creates in a temporary folder, on a free port, and always stops and deletes on
+# the way out, whether or not `make run`'s servers are up.
+#
+# The cluster gets Pagila v3.1.0 and v2.1.0 loaded once as template databases; each test copies
+# what it needs (CREATE DATABASE ... TEMPLATE), so tests are independent and run in parallel.
+# Pagila comes from PAGILA_DIR (v2.1.0 from $PAGILA_DIR/v2.1.0 or PAGILA_V2_DIR) or is downloaded.
+#
+# usage: scripts/test.sh [arguments for cargo test]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/pg.sh
+source "$ROOT/scripts/pg.sh"
+
+pg_find_bin >/dev/null ||
+    die "make test needs PostgreSQL's server binaries (initdb, pg_ctl, postgres_fdw); Debian/Ubuntu: apt-get install postgresql"
+command -v psql >/dev/null || die "make test needs psql (Debian/Ubuntu: apt-get install postgresql-client)"
+
+v3_dir=$(pagila_files "$ROOT/.pg/pagila" "$PAGILA_V3")
+v2_given=${PAGILA_V2_DIR:-}
+[[ -z $v2_given && -n ${PAGILA_DIR:-} && -d ${PAGILA_DIR}/v2.1.0 ]] && v2_given=$PAGILA_DIR/v2.1.0
+v2_dir=$(pagila_files "$ROOT/.pg/pagila" "$PAGILA_V2" "$v2_given")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pagila-rollup-test.XXXXXX")
+chmod 755 "$work"
+datadir=$work/data
+cleanup() {
+    pg_stop "$datadir" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$((56000 + RANDOM % 2000))
+while pg_port_in_use "$port"; do port=$((port + 1)); done
+password=$(new_password)
+
+echo "test cluster: $datadir on 127.0.0.1:$port" >&2
+pg_init "$datadir" "$password"
+# The tests never need durability; fsync off keeps CREATE DATABASE and the loads fast.
+PG_FSYNC=off pg_start "$datadir" "$port"
+
+for template in pagila_v3:"$v3_dir" pagila_v2:"$v2_dir"; do
+    name=${template%%:*}
+    dir=${template#*:}
+    pg_psql "$port" "$password" postgres --quiet -c "CREATE DATABASE $name" >/dev/null
+    pagila_load "$port" "$password" "$name" "$dir"
+done
+echo "loaded Pagila v3.1.0 ($v3_dir) and v2.1.0 ($v2_dir) as templates" >&2
+
+export TEST_PG_URL="postgres://postgres:$password@127.0.0.1:$port/postgres"
+cd "$ROOT"
+cargo test --locked --no-fail-fast "$@"

@@ -1,0 +1,260 @@
+//! Shared test fixtures: a source and a rollup database copied from the Pagila templates that
+//! scripts/test.sh loads into its throw-away cluster, the `rollup` binary run against them, and
+//! the brute-force oracle in [`oracle`].
+#![allow(dead_code)]
+
+pub mod oracle;
+
+use std::process::{Command, Output};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// A rollup.weekly_rentals row (and the oracle's rows), in column order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Week {
+    pub week_beginning: NaiveDate,
+    pub rented_rentals: i64,
+    pub returned_rentals: i64,
+    pub outstanding_at_start: i64,
+    pub outstanding_rentals: i64,
+    pub out_during_week: i64,
+}
+
+/// The cluster scripts/test.sh started; `cargo test` alone has none.
+pub fn cluster_url() -> String {
+    std::env::var("TEST_PG_URL").unwrap_or_else(|_| {
+        panic!("TEST_PG_URL is not set: run the integration tests with `make test`, which starts a PostgreSQL cluster for them")
+    })
+}
+
+pub fn password() -> String {
+    let config = Config::from_str(&cluster_url()).expect("TEST_PG_URL parses");
+    String::from_utf8(
+        config
+            .get_password()
+            .expect("TEST_PG_URL has a password")
+            .to_vec(),
+    )
+    .unwrap()
+}
+
+fn url_for(database: &str) -> String {
+    let base = cluster_url();
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("TEST_PG_URL ends with /database");
+    format!("{prefix}/{database}")
+}
+
+pub async fn connect(url: &str) -> Client {
+    let (client, connection) = Config::from_str(url)
+        .expect("test URL parses")
+        .connect(NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("connect to test database: {error}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// A pair of databases for one test: `<name>_source`, copied from a Pagila template (or empty),
+/// and an empty `<name>_rollup`.
+pub struct Scenario {
+    pub name: String,
+    pub source_url: String,
+    pub rollup_url: String,
+}
+
+pub enum Source {
+    PagilaV3,
+    PagilaV2,
+    Empty,
+}
+
+impl Scenario {
+    pub async fn new(name: &str, source: Source) -> Scenario {
+        let admin = connect(&cluster_url()).await;
+        let source_db = format!("{name}_source");
+        let rollup_db = format!("{name}_rollup");
+        for database in [&source_db, &rollup_db] {
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+        let template = match source {
+            Source::PagilaV3 => " TEMPLATE pagila_v3",
+            Source::PagilaV2 => " TEMPLATE pagila_v2",
+            Source::Empty => "",
+        };
+        admin
+            .batch_execute(&format!("CREATE DATABASE {source_db}{template}"))
+            .await
+            .unwrap_or_else(|error| panic!("create {source_db}: {error}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {rollup_db}"))
+            .await
+            .unwrap();
+        Scenario {
+            name: name.to_owned(),
+            source_url: url_for(&source_db),
+            rollup_url: url_for(&rollup_db),
+        }
+    }
+
+    pub async fn source(&self) -> Client {
+        connect(&self.source_url).await
+    }
+
+    pub async fn rollup(&self) -> Client {
+        connect(&self.rollup_url).await
+    }
+
+    /// Runs the `rollup` binary with this scenario's URLs in its environment (and nothing else
+    /// from the test's environment that could change its behaviour).
+    pub fn rollup_command(&self, args: &[&str]) -> Output {
+        self.rollup_command_with_env(args, &[])
+    }
+
+    pub fn rollup_command_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rollup"));
+        command
+            .args(args)
+            .env_remove("FDW_SOURCE_URL")
+            .env_remove("ROLLUP_TIMEZONE")
+            .env_remove("RUST_LOG")
+            .env("SOURCE_URL", &self.source_url)
+            .env("ROLLUP_URL", &self.rollup_url);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().expect("the rollup binary runs")
+    }
+
+    /// Runs `rollup run ARGS` and fails the test, showing its output, unless it succeeds.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        let output = self.rollup_command(&all);
+        assert!(
+            output.status.success(),
+            "rollup {all:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    pub async fn weeks(&self) -> Vec<Week> {
+        self.rollup()
+            .await
+            .query(
+                "SELECT week_beginning, rented_rentals, returned_rentals, outstanding_at_start, \
+                        outstanding_rentals, out_during_week \
+                   FROM rollup.weekly_rentals ORDER BY week_beginning",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| Week {
+                week_beginning: row.get(0),
+                rented_rentals: row.get(1),
+                returned_rentals: row.get(2),
+                outstanding_at_start: row.get(3),
+                outstanding_rentals: row.get(4),
+                out_during_week: row.get(5),
+            })
+            .collect()
+    }
+
+    /// The newest rollup.etl_run row as (mode, status, weeks_recomputed, weeks written).
+    pub async fn last_run(&self) -> LastRun {
+        let row = self
+            .rollup()
+            .await
+            .query_one(
+                "SELECT mode, status, rows_pulled, rentals_counted, rentals_quarantined, weeks_recomputed, \
+                        weeks_inserted, weeks_updated, weeks_deleted, error \
+                   FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        LastRun {
+            mode: row.get(0),
+            status: row.get(1),
+            rows_pulled: row.get(2),
+            rentals_counted: row.get(3),
+            rentals_quarantined: row.get(4),
+            weeks_recomputed: row.get(5),
+            weeks_inserted: row.get(6),
+            weeks_updated: row.get(7),
+            weeks_deleted: row.get(8),
+            error: row.get(9),
+        }
+    }
+
+    /// The oracle's weeks for the source as it is now.
+    pub async fn expected_weeks(
+        &self,
+        time_zone: chrono_tz::Tz,
+        through: Option<NaiveDate>,
+    ) -> Vec<Week> {
+        let rentals = oracle::load_rentals(&self.source().await).await;
+        oracle::weekly_rentals(&rentals, time_zone, through)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    pub mode: String,
+    pub status: String,
+    pub rows_pulled: Option<i64>,
+    pub rentals_counted: Option<i64>,
+    pub rentals_quarantined: Option<i64>,
+    pub weeks_recomputed: Option<i32>,
+    pub weeks_inserted: Option<i32>,
+    pub weeks_updated: Option<i32>,
+    pub weeks_deleted: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl LastRun {
+    pub fn weeks_written(&self) -> i32 {
+        self.weeks_inserted.unwrap_or(0)
+            + self.weeks_updated.unwrap_or(0)
+            + self.weeks_deleted.unwrap_or(0)
+    }
+}
+
+/// Asserts two week lists are equal, printing the first differing week rather than two long lists.
+pub fn assert_same_weeks(actual: &[Week], expected: &[Week], context: &str) {
+    for (actual_week, expected_week) in actual.iter().zip(expected) {
+        assert_eq!(
+            actual_week, expected_week,
+            "{context}: first differing week"
+        );
+    }
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{context}: number of weeks (rollup {:?}..{:?}, expected {:?}..{:?})",
+        actual.first().map(|w| w.week_beginning),
+        actual.last().map(|w| w.week_beginning),
+        expected.first().map(|w| w.week_beginning),
+        expected.last().map(|w| w.week_beginning),
+    );
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
