@@ -28,7 +28,9 @@ async fn bad_settings_fail_with_one_clear_line() {
     let scenario = Scenario::new("cli_settings", Source::PagilaV3).await;
     let secret = password();
     let wrong_password = scenario.rollup_url.replace(&secret, "not-the-password");
-    let cases: Vec<(Vec<(&str, String)>, &[&str], &str)> = vec![
+    // (environment overrides, arguments, what the error line must say)
+    type Case<'a> = (Vec<(&'a str, String)>, &'a [&'a str], &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![("ROLLUP_URL", "postgres://user:pw@host:port/db".into())],
             &["run"],
