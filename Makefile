@@ -35,7 +35,7 @@ down:
 	@scripts/dev.sh down
 
 build:
-	$(CARGO) build --release --locked
+	@$(CARGO) build --release --locked
 
 lint:
 	$(CARGO) fmt --all -- --check

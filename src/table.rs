@@ -9,11 +9,18 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<String>| {
+    // Numbers right-aligned, everything else left-aligned, as psql does.
+    let line = |cells: Vec<String>, align_numbers: bool| {
         cells
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| format!(" {cell:<width$} "))
+            .map(|(cell, width)| {
+                if align_numbers && !cell.is_empty() && cell.parse::<f64>().is_ok() {
+                    format!(" {cell:>width$} ")
+                } else {
+                    format!(" {cell:<width$} ")
+                }
+            })
             .collect::<Vec<_>>()
             .join("|")
             .trim_end()
@@ -22,6 +29,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     out.push_str(&line(
         headers.iter().map(|header| header.to_string()).collect(),
+        false,
     ));
     out.push('\n');
     out.push_str(
@@ -33,7 +41,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     );
     out.push('\n');
     for row in rows {
-        out.push_str(&line(row.clone()));
+        out.push_str(&line(row.clone(), true));
         out.push('\n');
     }
     out.push_str(&format!(

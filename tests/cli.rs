@@ -157,7 +157,7 @@ async fn status_describes_what_the_rollup_holds() {
         "{report}"
     );
     assert!(
-        report.contains(" 2022-08-29    | 183                | 673\n"),
+        report.contains(" 2022-08-29    |                183 |             673\n"),
         "{report}"
     );
     assert!(report.ends_with("(29 rows)\n"), "{report}");
