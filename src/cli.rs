@@ -1,7 +1,7 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{migrate, report, run, status};
+use crate::commands::{migrate, report, run, status, verify};
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
 ///
@@ -23,6 +23,7 @@ pub enum Command {
     Run(run::Options),
     Status(status::Options),
     Report(report::Options),
+    Verify(verify::Options),
 }
 
 impl Command {
@@ -32,6 +33,7 @@ impl Command {
             Command::Run(options) => run::run(options).await,
             Command::Status(options) => status::run(options).await,
             Command::Report(options) => report::run(options).await,
+            Command::Verify(options) => verify::run(options).await,
         }
     }
 }

@@ -37,45 +37,27 @@ pub struct SourceDatabase {
     /// How the rollup *server* reaches the source, for postgres_fdw [default: the source URL].
     /// Differs when the two servers see each other under other names than this program sees them,
     /// e.g. postgres://user:password@source:5432/pagila under Docker Compose.
-    #[arg(
-        long,
-        env = "FDW_SOURCE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    #[arg(long, env = "FDW_SOURCE_URL", hide_env_values = true, value_name = "URL")]
     pub fdw_source_url: Option<String>,
 }
 
 impl RollupDatabase {
     pub fn target(&self) -> Result<Target> {
-        Target::parse(
-            "rollup",
-            "ROLLUP_URL",
-            "--rollup-url",
-            self.rollup_url.as_deref(),
-        )
+        Target::parse("rollup", "ROLLUP_URL", "--rollup-url", self.rollup_url.as_deref())
     }
 }
 
 impl SourceDatabase {
     pub fn target(&self) -> Result<Target> {
-        Target::parse(
-            "source",
-            "SOURCE_URL",
-            "--source-url",
-            self.source_url.as_deref(),
-        )
+        Target::parse("source", "SOURCE_URL", "--source-url", self.source_url.as_deref())
     }
 
     /// The source as postgres_fdw on the rollup server will connect to it.
     pub fn fdw_target(&self) -> Result<Target> {
         match self.fdw_source_url.as_deref() {
-            Some(url) => Target::parse(
-                "source (for postgres_fdw)",
-                "FDW_SOURCE_URL",
-                "--fdw-source-url",
-                Some(url),
-            ),
+            Some(url) => {
+                Target::parse("source (for postgres_fdw)", "FDW_SOURCE_URL", "--fdw-source-url", Some(url))
+            }
             None => self.target(),
         }
     }
@@ -96,18 +78,12 @@ impl std::fmt::Debug for Target {
 }
 
 impl Target {
-    fn parse(
-        role: &'static str,
-        variable: &'static str,
-        flag: &str,
-        url: Option<&str>,
-    ) -> Result<Target> {
+    fn parse(role: &'static str, variable: &'static str, flag: &str, url: Option<&str>) -> Result<Target> {
         let Some(url) = url.filter(|url| !url.trim().is_empty()) else {
             bail!("no {role} database given: set {variable} or pass {flag}");
         };
-        let mut config = Config::from_str(url).with_context(|| {
-            format!("{variable} is not a valid PostgreSQL URL or connection string")
-        })?;
+        let mut config = Config::from_str(url)
+            .with_context(|| format!("{variable} is not a valid PostgreSQL URL or connection string"))?;
         if let Some(password) = config.get_password() {
             errors::register_secret(&String::from_utf8_lossy(password));
         }
@@ -123,22 +99,12 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("pagila-rollup");
         }
-        Ok(Target {
-            role,
-            variable,
-            config,
-        })
+        Ok(Target { role, variable, config })
     }
 
     /// `user@host:port/database`, never the password.
     pub fn describe(&self) -> String {
-        format!(
-            "{}@{}:{}/{}",
-            self.user(),
-            self.host(),
-            self.port(),
-            self.config.get_dbname().unwrap_or("?")
-        )
+        format!("{}@{}:{}/{}", self.user(), self.host(), self.port(), self.config.get_dbname().unwrap_or("?"))
     }
 
     pub fn host(&self) -> String {
@@ -167,9 +133,7 @@ impl Target {
     }
 
     pub fn password(&self) -> Option<String> {
-        self.config
-            .get_password()
-            .map(|password| String::from_utf8_lossy(password).into_owned())
+        self.config.get_password().map(|password| String::from_utf8_lossy(password).into_owned())
     }
 
     /// Opens a connection and checks the server's release. The connection's driver task runs on
@@ -186,11 +150,7 @@ impl Target {
         let role = self.role;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                warn!(
-                    database = role,
-                    "connection closed: {}",
-                    errors::render(&error.into())
-                );
+                warn!(database = role, "connection closed: {}", errors::render(&error.into()));
             }
         });
         let version: i32 = client
@@ -231,20 +191,14 @@ mod tests {
     #[test]
     fn a_missing_url_names_the_variable_and_the_flag() {
         let error = Target::parse("rollup", "ROLLUP_URL", "--rollup-url", None).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "no rollup database given: set ROLLUP_URL or pass --rollup-url"
-        );
+        assert_eq!(error.to_string(), "no rollup database given: set ROLLUP_URL or pass --rollup-url");
     }
 
     #[test]
     fn a_malformed_url_is_refused_without_echoing_it() {
         let error = target("postgres://bob:hunter2@host:notaport/db").unwrap_err();
         let message = errors::render(&error);
-        assert!(
-            message.starts_with("ROLLUP_URL is not a valid PostgreSQL URL"),
-            "{message}"
-        );
+        assert!(message.starts_with("ROLLUP_URL is not a valid PostgreSQL URL"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
     }
 

@@ -13,9 +13,7 @@ pub fn register_secret(secret: &str) {
     if secret.is_empty() {
         return;
     }
-    let mut secrets = SECRETS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut secrets = SECRETS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if !secrets.iter().any(|known| known == secret) {
         secrets.push(secret.to_owned());
     }
@@ -23,12 +21,8 @@ pub fn register_secret(secret: &str) {
 
 /// Masks every registered password in `text`.
 pub fn redact(text: &str) -> String {
-    let secrets = SECRETS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    secrets.iter().fold(text.to_owned(), |text, secret| {
-        text.replace(secret.as_str(), "********")
-    })
+    let secrets = SECRETS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), "********"))
 }
 
 /// The error and its causes as `outer: inner: innermost`, with passwords masked.
@@ -36,10 +30,7 @@ pub fn render(error: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in error.chain() {
         let text = describe(cause);
-        if parts
-            .last()
-            .is_some_and(|previous| previous.ends_with(&text))
-        {
+        if parts.last().is_some_and(|previous| previous.ends_with(&text)) {
             continue;
         }
         parts.push(text);
@@ -51,9 +42,8 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     if let Some(db) = error.downcast_ref::<tokio_postgres::error::DbError>() {
         return describe_db_error(db);
     }
-    if let Some(db) = error
-        .downcast_ref::<tokio_postgres::Error>()
-        .and_then(tokio_postgres::Error::as_db_error)
+    if let Some(db) =
+        error.downcast_ref::<tokio_postgres::Error>().and_then(tokio_postgres::Error::as_db_error)
     {
         return describe_db_error(db);
     }
@@ -82,10 +72,7 @@ mod tests {
         let error = Err::<(), _>(std::io::Error::other("connection refused"))
             .context("could not connect to the rollup database")
             .unwrap_err();
-        assert_eq!(
-            render(&error),
-            "could not connect to the rollup database: connection refused"
-        );
+        assert_eq!(render(&error), "could not connect to the rollup database: connection refused");
     }
 
     #[test]

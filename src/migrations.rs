@@ -17,20 +17,13 @@ pub async fn apply(client: &mut Client) -> Result<()> {
         .set_abort_missing(true)
         .run_async(client)
         .await
-        .context(
-            "could not migrate the rollup database (migrations/README.md explains the rules)",
-        )?;
+        .context("could not migrate the rollup database (migrations/README.md explains the rules)")?;
     let applied = report.applied_migrations();
     if applied.is_empty() {
         info!(step = "migrate", "rollup database schema is up to date");
     }
     for migration in applied {
-        info!(
-            step = "migrate",
-            version = migration.version(),
-            name = migration.name(),
-            "applied migration"
-        );
+        info!(step = "migrate", version = migration.version(), name = migration.name(), "applied migration");
     }
     Ok(())
 }

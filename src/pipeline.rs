@@ -17,10 +17,7 @@ pub struct Query {
 
 macro_rules! query {
     ($path:literal) => {
-        Query {
-            name: $path,
-            sql: include_str!(concat!("../queries/", $path)),
-        }
+        Query { name: $path, sql: include_str!(concat!("../queries/", $path)) }
     };
 }
 
@@ -31,24 +28,45 @@ pub const REQUIRED_SOURCE_TABLES: &[&str] = &["rental"];
 pub mod steps {
     use super::Query;
     pub const LINK_SOURCE: Query = query!("pipeline/01_link_source.sql");
-    pub const WEEK_BOUND: Query = query!("pipeline/02_week_bound.sql");
-    pub const RENTAL_WEEK_PAIR: Query = query!("pipeline/03_rental_week_pair.sql");
-    pub const COUNTED_RENTAL_WEEK_PAIR: Query = query!("pipeline/04_counted_rental_week_pair.sql");
-    pub const WEEKLY_RENTALS_COMPUTED: Query = query!("pipeline/05_weekly_rentals_computed.sql");
-    pub const WEEKLY_RENTALS_APPLIED: Query = query!("pipeline/06_weekly_rentals_applied.sql");
+    pub const PULLED_RENTAL: Query = query!("pipeline/02_pulled_rental.sql");
+    pub const BUCKET_FINGERPRINT: Query = query!("pipeline/03_bucket_fingerprint.sql");
+    pub const REPULLED_RENTAL: Query = query!("pipeline/04_repulled_rental.sql");
+    pub const RENTAL_CHANGE: Query = query!("pipeline/05_rental_change.sql");
+    pub const RENTAL_SHADOW_APPLIED: Query = query!("pipeline/06_rental_shadow_applied.sql");
+    pub const TOUCHED_WEEK: Query = query!("pipeline/07_touched_week.sql");
+    pub const WEEK_SPINE: Query = query!("pipeline/08_week_spine.sql");
+    pub const WEEKLY_RENTALS_COMPUTED: Query = query!("pipeline/09_weekly_rentals_computed.sql");
+    pub const WEEKLY_RENTALS_APPLIED: Query = query!("pipeline/10_weekly_rentals_applied.sql");
+}
+
+/// `rollup verify`: the weekly table recomputed a second, independent way.
+pub mod verify {
+    use super::Query;
+    pub const WEEK_BOUND: Query = query!("verify/01_week_bound.sql");
+    pub const RENTAL_WEEK_PAIR: Query = query!("verify/02_rental_week_pair.sql");
+    pub const COUNTED_RENTAL_WEEK_PAIR: Query = query!("verify/03_counted_rental_week_pair.sql");
+    pub const WEEKLY_RENTALS_EXPECTED: Query = query!("verify/04_weekly_rentals_expected.sql");
+    pub const WEEKLY_RENTALS_DIFFERENCE: Query = query!("verify/05_weekly_rentals_difference.sql");
 }
 
 pub mod bookkeeping {
     use super::Query;
+    pub const TRANSACTION_SETTINGS: Query = query!("run/transaction_settings.sql");
     pub const TIME_ZONE_KNOWN: Query = query!("run/time_zone_known.sql");
+    pub const LOOKBACK_VALID: Query = query!("run/lookback_valid.sql");
     pub const ABANDON_STALE_RUNS: Query = query!("run/abandon_stale_runs.sql");
     pub const BUILD_SETTINGS: Query = query!("run/build_settings.sql");
+    pub const CURSOR: Query = query!("run/cursor.sql");
     pub const START_RUN: Query = query!("run/start_run.sql");
-    pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
+    pub const CLEAR_WEEKLY_RENTALS: Query = query!("run/clear_weekly_rentals.sql");
+    pub const CLEAR_RENTAL_SHADOW: Query = query!("run/clear_rental_shadow.sql");
+    pub const ANALYZE_RENTAL_SHADOW: Query = query!("run/analyze_rental_shadow.sql");
+    pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");
     pub const FAIL_RUN: Query = query!("run/fail_run.sql");
+    pub const LAST_THROUGH: Query = query!("run/last_through.sql");
 }
 
 pub mod inspect {
@@ -60,32 +78,30 @@ pub mod inspect {
 
 impl Query {
     /// Runs a pipeline step and logs one line with its row count and duration.
-    pub async fn run_step(
-        &self,
-        client: &impl GenericClient,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64> {
+    pub async fn run_step(&self, client: &impl GenericClient, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let started = Instant::now();
         let rows = self.execute(client, params).await?;
-        info!(
-            step = self.step_name(),
-            rows,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "step done"
-        );
+        info!(step = self.step_name(), rows, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
+        failpoint(self.step_name()).await?;
         Ok(rows)
     }
 
-    pub async fn execute(
+    /// Like [`Query::run_step`] for a step whose result is one row of counts.
+    pub async fn run_step_one(
         &self,
         client: &impl GenericClient,
         params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64> {
+    ) -> Result<Row> {
+        let started = Instant::now();
+        let row = self.query_one(client, params).await?;
+        info!(step = self.step_name(), elapsed_ms = started.elapsed().as_millis() as u64, "step done");
+        failpoint(self.step_name()).await?;
+        Ok(row)
+    }
+
+    pub async fn execute(&self, client: &impl GenericClient, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         debug!(query = self.name, "execute");
-        client
-            .execute(self.sql, params)
-            .await
-            .with_context(|| self.failed())
+        client.execute(self.sql, params).await.with_context(|| self.failed())
     }
 
     pub async fn query(
@@ -94,10 +110,7 @@ impl Query {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>> {
         debug!(query = self.name, "query");
-        client
-            .query(self.sql, params)
-            .await
-            .with_context(|| self.failed())
+        client.query(self.sql, params).await.with_context(|| self.failed())
     }
 
     pub async fn query_one(
@@ -106,10 +119,7 @@ impl Query {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row> {
         debug!(query = self.name, "query");
-        client
-            .query_one(self.sql, params)
-            .await
-            .with_context(|| self.failed())
+        client.query_one(self.sql, params).await.with_context(|| self.failed())
     }
 
     pub async fn query_opt(
@@ -118,14 +128,11 @@ impl Query {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>> {
         debug!(query = self.name, "query");
-        client
-            .query_opt(self.sql, params)
-            .await
-            .with_context(|| self.failed())
+        client.query_opt(self.sql, params).await.with_context(|| self.failed())
     }
 
-    /// `03_rental_week_pair` for `pipeline/03_rental_week_pair.sql`.
-    fn step_name(&self) -> &'static str {
+    /// `02_pulled_rental` for `pipeline/02_pulled_rental.sql`.
+    pub fn step_name(&self) -> &'static str {
         let file = self.name.rsplit('/').next().unwrap_or(self.name);
         file.strip_suffix(".sql").unwrap_or(file)
     }
@@ -133,4 +140,22 @@ impl Query {
     fn failed(&self) -> String {
         format!("query queries/{} failed", self.name)
     }
+}
+
+/// A test hook: `ROLLUP_FAILPOINT=<step>` makes a run fail right after that step, and
+/// `ROLLUP_FAILPOINT=<step>:pause` makes it wait there (for a test to kill it), so tests can
+/// break a run at a chosen point deterministically. Unset in normal use.
+pub async fn failpoint(step: &str) -> Result<()> {
+    let Ok(setting) = std::env::var("ROLLUP_FAILPOINT") else {
+        return Ok(());
+    };
+    let (name, action) = setting.split_once(':').unwrap_or((setting.as_str(), "fail"));
+    if name != step {
+        return Ok(());
+    }
+    if action == "pause" {
+        tracing::warn!(step, "failpoint: pausing until killed");
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    anyhow::bail!("failpoint {step} reached (ROLLUP_FAILPOINT)")
 }

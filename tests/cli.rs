@@ -12,15 +12,9 @@ fn assert_clear_failure(output: &std::process::Output, expected: &str) {
         .lines()
         .find(|line| line.starts_with("error: "))
         .unwrap_or_else(|| panic!("no error line:\n{text}"));
-    assert!(
-        error_line.contains(expected),
-        "expected {expected:?} in:\n{error_line}"
-    );
+    assert!(error_line.contains(expected), "expected {expected:?} in:\n{error_line}");
     assert!(!text.contains(&password()), "password leaked:\n{text}");
-    assert!(
-        !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
-        "panic:\n{text}"
-    );
+    assert!(!text.contains("panicked") && !text.contains("RUST_BACKTRACE"), "panic:\n{text}");
 }
 
 #[tokio::test]
@@ -36,16 +30,9 @@ async fn bad_settings_fail_with_one_clear_line() {
             &["run"],
             "ROLLUP_URL is not a valid PostgreSQL URL",
         ),
+        (vec![("ROLLUP_URL", wrong_password)], &["status"], "password authentication failed"),
         (
-            vec![("ROLLUP_URL", wrong_password)],
-            &["status"],
-            "password authentication failed",
-        ),
-        (
-            vec![(
-                "ROLLUP_URL",
-                format!("postgres://postgres:{secret}@127.0.0.1:1/rollup"),
-            )],
+            vec![("ROLLUP_URL", format!("postgres://postgres:{secret}@127.0.0.1:1/rollup"))],
             &["status"],
             "could not connect to the rollup database postgres@127.0.0.1:1/rollup (check ROLLUP_URL",
         ),
@@ -54,17 +41,10 @@ async fn bad_settings_fail_with_one_clear_line() {
             &["run"],
             "no source database given: set SOURCE_URL or pass --source-url",
         ),
-        (
-            vec![],
-            &["run", "--timezone", "Mars/Olympus_Mons"],
-            "unknown time zone 'Mars/Olympus_Mons'",
-        ),
+        (vec![], &["run", "--timezone", "Mars/Olympus_Mons"], "unknown time zone 'Mars/Olympus_Mons'"),
     ];
     for (env, args, expected) in cases {
-        let env: Vec<(&str, &str)> = env
-            .iter()
-            .map(|(key, value)| (*key, value.as_str()))
-            .collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();
         assert_clear_failure(&scenario.rollup_command_with_env(args, &env), expected);
     }
 }
@@ -73,10 +53,7 @@ async fn bad_settings_fail_with_one_clear_line() {
 async fn a_source_without_pagila_is_named_and_the_run_recorded_as_failed() {
     let scenario = Scenario::new("cli_empty_source", Source::Empty).await;
     let output = scenario.rollup_command(&["run"]);
-    assert_clear_failure(
-        &output,
-        "has no table public.rental; is Pagila loaded there?",
-    );
+    assert_clear_failure(&output, "has no table public.rental; is Pagila loaded there?");
     let run = scenario.last_run().await;
     assert_eq!(run.status, "failed");
     assert!(run.error.unwrap().contains("public.rental"));
@@ -112,53 +89,27 @@ async fn help_names_every_setting_and_hides_their_values() {
         "--through",
         "Example:",
     ] {
-        assert!(
-            help.contains(setting),
-            "{setting} missing from run --help:\n{help}"
-        );
+        assert!(help.contains(setting), "{setting} missing from run --help:\n{help}");
     }
-    assert!(
-        !help.contains(&password()),
-        "--help shows a password from the environment:\n{help}"
-    );
+    assert!(!help.contains(&password()), "--help shows a password from the environment:\n{help}");
 }
 
 #[tokio::test]
 async fn status_describes_what_the_rollup_holds() {
     let scenario = Scenario::new("cli_status", Source::PagilaV3).await;
     let before = scenario.rollup_command(&["status"]);
-    assert!(
-        stdout(&before).contains("not migrated yet"),
-        "{}",
-        stdout(&before)
-    );
+    assert!(stdout(&before).contains("not migrated yet"), "{}", stdout(&before));
     scenario.run(&[]);
     let output = scenario.rollup_command(&["status"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(
-        text.contains("built with: time zone UTC, weeks from monday"),
-        "{text}"
-    );
-    assert!(
-        text.contains("weeks: 2022-02-14 .. 2022-08-29 (29 weeks)"),
-        "{text}"
-    );
-    assert!(
-        text.lines()
-            .any(|line| line.contains("| full ") && line.contains("| succeeded ")),
-        "{text}"
-    );
+    assert!(text.contains("built with: time zone UTC, weeks from monday"), "{text}");
+    assert!(text.contains("weeks: 2022-02-14 .. 2022-08-29 (29 weeks)"), "{text}");
+    assert!(text.lines().any(|line| line.contains("| full ") && line.contains("| succeeded ")), "{text}");
     assert!(!text.contains(&password()));
 
     let report = stdout(&scenario.rollup_command(&["report"]));
-    assert!(
-        report.starts_with(" WeekBeginning | OutstandingRentals | ReturnedRentals\n"),
-        "{report}"
-    );
-    assert!(
-        report.contains(" 2022-08-29    |                183 |             673\n"),
-        "{report}"
-    );
+    assert!(report.starts_with(" WeekBeginning | OutstandingRentals | ReturnedRentals\n"), "{report}");
+    assert!(report.contains(" 2022-08-29    |                183 |             673\n"), "{report}");
     assert!(report.ends_with("(29 rows)\n"), "{report}");
 }

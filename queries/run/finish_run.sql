@@ -1,13 +1,25 @@
--- Written inside the run's transaction: the record says succeeded exactly when the data committed.
--- $1 run_id, $2 rows pulled, $3 rentals counted, $4 quarantined, $5..$8 weeks recomputed/inserted/updated/deleted
+-- Written inside the run's transaction: the record says succeeded exactly when the data committed,
+-- and the watermark (now(): the start of this transaction, before the source was read) becomes
+-- the next run's starting point only then.
+-- $1 run_id, $2 lookback, $3 reconciled, $4 rows pulled, $5 buckets compared, $6 buckets
+-- re-pulled, $7 rentals changed, $8 rentals deleted, $9 rentals counted, $10 quarantined,
+-- $11 weeks touched, $12..$15 weeks recomputed/inserted/updated/deleted
 UPDATE rollup.etl_run
    SET status = 'succeeded',
        finished_at = clock_timestamp(),
-       rows_pulled = $2,
-       rentals_counted = $3,
-       rentals_quarantined = $4,
-       weeks_recomputed = $5,
-       weeks_inserted = $6,
-       weeks_updated = $7,
-       weeks_deleted = $8
+       source_watermark = now(),
+       lookback = $2::text::interval,
+       reconciled = $3,
+       rows_pulled = $4,
+       buckets_compared = $5,
+       buckets_repulled = $6,
+       rentals_changed = $7,
+       rentals_deleted = $8,
+       rentals_counted = $9,
+       rentals_quarantined = $10,
+       weeks_touched = $11,
+       weeks_recomputed = $12,
+       weeks_inserted = $13,
+       weeks_updated = $14,
+       weeks_deleted = $15
  WHERE run_id = $1;

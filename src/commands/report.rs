@@ -30,12 +30,6 @@ pub async fn run(options: Options) -> Result<()> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table::render(
-            &["WeekBeginning", "OutstandingRentals", "ReturnedRentals"],
-            &cells
-        )
-    );
+    print!("{}", table::render(&["WeekBeginning", "OutstandingRentals", "ReturnedRentals"], &cells));
     Ok(())
 }

@@ -25,28 +25,21 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<()> {
     let target = options.rollup.target()?;
     let client = target.connect().await?;
-    let migrated: bool = client
-        .query_one("SELECT to_regclass('rollup.etl_run') IS NOT NULL", &[])
-        .await?
-        .get(0);
+    let migrated: bool =
+        client.query_one("SELECT to_regclass('rollup.etl_run') IS NOT NULL", &[]).await?.get(0);
     println!("rollup database: {}", target.describe());
     if !migrated {
         println!("not migrated yet: run `rollup migrate` or `rollup run`");
         return Ok(());
     }
-    println!(
-        "migrations in this build: up to V{}",
-        migrations::latest_version()
-    );
+    println!("migrations in this build: up to V{}", migrations::latest_version());
 
     let summary = inspect::STATUS_SUMMARY.query_one(&client, &[]).await?;
     match summary.get::<_, Option<String>>("time_zone") {
         Some(time_zone) => println!(
             "built with: time zone {time_zone}, weeks from {} (last full build {})",
             summary.get::<_, String>("week_start"),
-            summary
-                .get::<_, DateTime<Utc>>("built_at")
-                .format("%Y-%m-%d %H:%M:%S UTC")
+            summary.get::<_, DateTime<Utc>>("built_at").format("%Y-%m-%d %H:%M:%S UTC")
         ),
         None => println!("built with: never built"),
     }
@@ -57,10 +50,7 @@ pub async fn run(options: Options) -> Result<()> {
         (Some(first), Some(last)) => println!("weeks: {first} .. {last} ({weeks} weeks)"),
         _ => println!("weeks: none"),
     }
-    println!(
-        "rows: rollup.weekly_rentals {weeks}, rollup.etl_run {}",
-        summary.get::<_, i64>("etl_run_rows")
-    );
+    println!("rows: rollup.weekly_rentals {weeks}, rollup.etl_run {}", summary.get::<_, i64>("etl_run_rows"));
 
     let runs = inspect::LAST_RUNS.query(&client, &[&options.runs]).await?;
     let optional = |value: Option<i64>| value.map(|value| value.to_string()).unwrap_or_default();
@@ -69,17 +59,13 @@ pub async fn run(options: Options) -> Result<()> {
         .map(|row| {
             vec![
                 row.get::<_, i64>("run_id").to_string(),
-                row.get::<_, DateTime<Utc>>("started_at")
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string(),
+                row.get::<_, DateTime<Utc>>("started_at").format("%Y-%m-%d %H:%M:%S").to_string(),
                 row.get::<_, String>("mode"),
                 row.get::<_, String>("status"),
                 optional(row.get("rows_pulled")),
                 optional(row.get::<_, Option<i32>>("weeks_recomputed").map(i64::from)),
                 optional(row.get::<_, Option<i32>>("weeks_written").map(i64::from)),
-                row.get::<_, Option<f64>>("duration_s")
-                    .map(|s| format!("{s:.2}"))
-                    .unwrap_or_default(),
+                row.get::<_, Option<f64>>("duration_s").map(|s| format!("{s:.2}")).unwrap_or_default(),
                 row.get::<_, Option<String>>("error").unwrap_or_default(),
             ]
         })

@@ -31,20 +31,12 @@ pub fn cluster_url() -> String {
 
 pub fn password() -> String {
     let config = Config::from_str(&cluster_url()).expect("TEST_PG_URL parses");
-    String::from_utf8(
-        config
-            .get_password()
-            .expect("TEST_PG_URL has a password")
-            .to_vec(),
-    )
-    .unwrap()
+    String::from_utf8(config.get_password().expect("TEST_PG_URL has a password").to_vec()).unwrap()
 }
 
 fn url_for(database: &str) -> String {
     let base = cluster_url();
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("TEST_PG_URL ends with /database");
+    let (prefix, _) = base.rsplit_once('/').expect("TEST_PG_URL ends with /database");
     format!("{prefix}/{database}")
 }
 
@@ -78,10 +70,7 @@ impl Scenario {
         let source_db = format!("{name}_source");
         let rollup_db = format!("{name}_rollup");
         for database in [&source_db, &rollup_db] {
-            admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                .await
-                .unwrap();
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await.unwrap();
         }
         let template = match source {
             Source::PagilaV3 => " TEMPLATE pagila_v3",
@@ -92,15 +81,18 @@ impl Scenario {
             .batch_execute(&format!("CREATE DATABASE {source_db}{template}"))
             .await
             .unwrap_or_else(|error| panic!("create {source_db}: {error}"));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {rollup_db}"))
-            .await
-            .unwrap();
-        Scenario {
-            name: name.to_owned(),
-            source_url: url_for(&source_db),
-            rollup_url: url_for(&rollup_db),
-        }
+        admin.batch_execute(&format!("CREATE DATABASE {rollup_db}")).await.unwrap();
+        Scenario { name: name.to_owned(), source_url: url_for(&source_db), rollup_url: url_for(&rollup_db) }
+    }
+
+    /// Creates another empty database `<name>_<suffix>` on the cluster and returns its URL, e.g. a
+    /// second rollup database rebuilt with --full beside the incrementally maintained one.
+    pub async fn extra_database(&self, suffix: &str) -> String {
+        let database = format!("{}_{suffix}", self.name);
+        let admin = connect(&cluster_url()).await;
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await.unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {database}")).await.unwrap();
+        url_for(&database)
     }
 
     pub async fn source(&self) -> Client {
@@ -145,64 +137,82 @@ impl Scenario {
         output
     }
 
-    pub async fn weeks(&self) -> Vec<Week> {
-        self.rollup()
-            .await
-            .query(
-                "SELECT week_beginning, rented_rentals, returned_rentals, outstanding_at_start, \
-                        outstanding_rentals, out_during_week \
-                   FROM rollup.weekly_rentals ORDER BY week_beginning",
-                &[],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| Week {
-                week_beginning: row.get(0),
-                rented_rentals: row.get(1),
-                returned_rentals: row.get(2),
-                outstanding_at_start: row.get(3),
-                outstanding_rentals: row.get(4),
-                out_during_week: row.get(5),
-            })
-            .collect()
+    /// Runs `rollup verify` and fails the test, showing its output, unless it finds no difference.
+    pub fn verify_passes(&self) {
+        let output = self.rollup_command(&["verify"]);
+        assert!(
+            output.status.success(),
+            "rollup verify found differences:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
-    /// The newest rollup.etl_run row as (mode, status, weeks_recomputed, weeks written).
+    pub async fn weeks(&self) -> Vec<Week> {
+        weeks_in(&self.rollup().await).await
+    }
+
+    /// The newest rollup.etl_run row.
     pub async fn last_run(&self) -> LastRun {
-        let row = self
-            .rollup()
-            .await
-            .query_one(
-                "SELECT mode, status, rows_pulled, rentals_counted, rentals_quarantined, weeks_recomputed, \
-                        weeks_inserted, weeks_updated, weeks_deleted, error \
-                   FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1",
-                &[],
-            )
-            .await
-            .unwrap();
-        LastRun {
-            mode: row.get(0),
-            status: row.get(1),
-            rows_pulled: row.get(2),
-            rentals_counted: row.get(3),
-            rentals_quarantined: row.get(4),
-            weeks_recomputed: row.get(5),
-            weeks_inserted: row.get(6),
-            weeks_updated: row.get(7),
-            weeks_deleted: row.get(8),
-            error: row.get(9),
-        }
+        last_run_in(&self.rollup().await).await
     }
 
     /// The oracle's weeks for the source as it is now.
-    pub async fn expected_weeks(
-        &self,
-        time_zone: chrono_tz::Tz,
-        through: Option<NaiveDate>,
-    ) -> Vec<Week> {
+    pub async fn expected_weeks(&self, time_zone: chrono_tz::Tz, through: Option<NaiveDate>) -> Vec<Week> {
         let rentals = oracle::load_rentals(&self.source().await).await;
         oracle::weekly_rentals(&rentals, time_zone, through)
+    }
+}
+
+pub async fn weeks_in(rollup: &Client) -> Vec<Week> {
+    rollup
+        .query(
+            "SELECT week_beginning, rented_rentals, returned_rentals, outstanding_at_start, \
+                        outstanding_rentals, out_during_week \
+                   FROM rollup.weekly_rentals ORDER BY week_beginning",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| Week {
+            week_beginning: row.get(0),
+            rented_rentals: row.get(1),
+            returned_rentals: row.get(2),
+            outstanding_at_start: row.get(3),
+            outstanding_rentals: row.get(4),
+            out_during_week: row.get(5),
+        })
+        .collect()
+}
+
+pub async fn last_run_in(rollup: &Client) -> LastRun {
+    let row = rollup
+        .query_one(
+            "SELECT mode, status, rows_pulled, rentals_counted, rentals_quarantined, weeks_recomputed, \
+                    weeks_inserted, weeks_updated, weeks_deleted, error, rentals_changed, rentals_deleted, \
+                    weeks_touched, buckets_compared, buckets_repulled \
+               FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    LastRun {
+        mode: row.get(0),
+        status: row.get(1),
+        rows_pulled: row.get(2),
+        rentals_counted: row.get(3),
+        rentals_quarantined: row.get(4),
+        weeks_recomputed: row.get(5),
+        weeks_inserted: row.get(6),
+        weeks_updated: row.get(7),
+        weeks_deleted: row.get(8),
+        error: row.get(9),
+        rentals_changed: row.get(10),
+        rentals_deleted: row.get(11),
+        weeks_touched: row.get(12),
+        buckets_compared: row.get(13),
+        buckets_repulled: row.get(14),
     }
 }
 
@@ -218,23 +228,23 @@ pub struct LastRun {
     pub weeks_updated: Option<i32>,
     pub weeks_deleted: Option<i32>,
     pub error: Option<String>,
+    pub rentals_changed: Option<i64>,
+    pub rentals_deleted: Option<i64>,
+    pub weeks_touched: Option<i32>,
+    pub buckets_compared: Option<i32>,
+    pub buckets_repulled: Option<i32>,
 }
 
 impl LastRun {
     pub fn weeks_written(&self) -> i32 {
-        self.weeks_inserted.unwrap_or(0)
-            + self.weeks_updated.unwrap_or(0)
-            + self.weeks_deleted.unwrap_or(0)
+        self.weeks_inserted.unwrap_or(0) + self.weeks_updated.unwrap_or(0) + self.weeks_deleted.unwrap_or(0)
     }
 }
 
 /// Asserts two week lists are equal, printing the first differing week rather than two long lists.
 pub fn assert_same_weeks(actual: &[Week], expected: &[Week], context: &str) {
     for (actual_week, expected_week) in actual.iter().zip(expected) {
-        assert_eq!(
-            actual_week, expected_week,
-            "{context}: first differing week"
-        );
+        assert_eq!(actual_week, expected_week, "{context}: first differing week");
     }
     assert_eq!(
         actual.len(),

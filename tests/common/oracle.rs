@@ -20,10 +20,7 @@ pub async fn load_rentals(source: &Client) -> Vec<Rental> {
         .await
         .unwrap()
         .iter()
-        .map(|row| Rental {
-            rented: row.get(0),
-            returned: row.get(1),
-        })
+        .map(|row| Rental { rented: row.get(0), returned: row.get(1) })
         .collect()
 }
 
@@ -46,33 +43,21 @@ fn local_monday(zone: Tz, instant: DateTime<Utc>) -> NaiveDate {
 }
 
 /// The pipeline's plausibility rule, restated: a rental counts when it was not returned before it
-/// was rented and both its dates fall from Monday 1970-01-05 up to 52 weeks after the week of the
-/// later of today and `through`.
+/// was rented and both its dates fall from Monday 1970-01-05 up to 52 weeks after the current week.
 fn counts(zone: Tz, rental: &Rental, upper: DateTime<Utc>) -> bool {
     let lower = midnight(zone, NaiveDate::from_ymd_opt(1970, 1, 5).unwrap());
     let plausible = |instant: DateTime<Utc>| instant >= lower && instant < upper;
     plausible(rental.rented)
-        && rental
-            .returned
-            .is_none_or(|returned| returned >= rental.rented && plausible(returned))
+        && rental.returned.is_none_or(|returned| returned >= rental.rented && plausible(returned))
 }
 
 pub fn weekly_rentals(all: &[Rental], zone: Tz, through: Option<NaiveDate>) -> Vec<Week> {
     let today = Utc::now().with_timezone(&zone).date_naive();
-    let upper = midnight(
-        zone,
-        monday_of(through.map_or(today, |through| through.max(today))) + Duration::weeks(53),
-    );
-    let rentals: Vec<&Rental> = all
-        .iter()
-        .filter(|rental| counts(zone, rental, upper))
-        .collect();
+    let upper =
+        midnight(zone, monday_of(through.map_or(today, |through| through.max(today))) + Duration::weeks(53));
+    let rentals: Vec<&Rental> = all.iter().filter(|rental| counts(zone, rental, upper)).collect();
 
-    let Some(first) = rentals
-        .iter()
-        .map(|rental| local_monday(zone, rental.rented))
-        .min()
-    else {
+    let Some(first) = rentals.iter().map(|rental| local_monday(zone, rental.rented)).min() else {
         return Vec::new();
     };
     let last_event = rentals
@@ -88,8 +73,7 @@ pub fn weekly_rentals(all: &[Rental], zone: Tz, through: Option<NaiveDate>) -> V
         rentals
             .iter()
             .filter(|rental| {
-                rental.rented < instant
-                    && rental.returned.is_none_or(|returned| returned >= instant)
+                rental.rented < instant && rental.returned.is_none_or(|returned| returned >= instant)
             })
             .count() as i64
     };
@@ -104,14 +88,10 @@ pub fn weekly_rentals(all: &[Rental], zone: Tz, through: Option<NaiveDate>) -> V
         let end = midnight(zone, monday + Duration::weeks(1));
         weeks.push(Week {
             week_beginning: monday,
-            rented_rentals: rentals
-                .iter()
-                .filter(|rental| in_week(Some(rental.rented), start, end))
-                .count() as i64,
-            returned_rentals: rentals
-                .iter()
-                .filter(|rental| in_week(rental.returned, start, end))
-                .count() as i64,
+            rented_rentals: rentals.iter().filter(|rental| in_week(Some(rental.rented), start, end)).count()
+                as i64,
+            returned_rentals: rentals.iter().filter(|rental| in_week(rental.returned, start, end)).count()
+                as i64,
             outstanding_at_start: out_at(start),
             outstanding_rentals: out_at(end),
             out_during_week: rentals

@@ -1,4 +1,4 @@
--- Step 5: the weekly table as it should be, computed on the week spine.
+-- Verify, step 4: the weekly table as it should be, computed on the week spine.
 --
 -- The spine is every week from the first week with a counted rental to the last week with a counted
 -- rental or return, or the week containing --through if that is later: no gaps, so a week in which
@@ -7,7 +7,7 @@
 -- counted rental is returned (if at all) no earlier than rented.
 --
 -- $1 --through date or null
-CREATE TEMP TABLE weekly_rentals_computed ON COMMIT DROP AS
+CREATE TEMP TABLE weekly_rentals_expected ON COMMIT DROP AS
 WITH per_week AS (
     SELECT bucket, sum(rented)::bigint AS rented, sum(returned)::bigint AS returned
       FROM (SELECT rental_bucket AS bucket, rentals AS rented, 0 AS returned

@@ -1,4 +1,4 @@
--- Step 3: the only read of the source, aggregated on the source.
+-- Verify, step 2: the only read of the source, aggregated on the source.
 --
 -- For every (rental week, return week) pair, how many rentals have it, and how many of those were
 -- returned before they were rented. postgres_fdw ships the whole GROUP BY, so a handful of rows per

@@ -1,13 +1,15 @@
--- Step 6: make rollup.weekly_rentals equal to the computed weeks, writing only what differs.
+-- Step 10: write the recomputed weeks into rollup.weekly_rentals, only what differs.
 --
--- Weeks no longer on the spine are deleted, weeks whose numbers changed are updated, new weeks are
--- inserted; a week whose numbers are unchanged is not touched (no new row version, no WAL), so a run
--- over an unchanged source writes nothing. All three run in one statement and see the same snapshot.
+-- Weeks outside the spine are deleted, recomputed weeks whose numbers changed are updated, new
+-- weeks are inserted; a week whose numbers are unchanged is not written (no new row version, no
+-- WAL), so a run over an unchanged source writes nothing. All three run in one statement and see
+-- the same snapshot.
 --
 -- $1 run_id
 WITH deleted AS (
     DELETE FROM rollup.weekly_rentals AS w
-     WHERE NOT EXISTS (SELECT FROM weekly_rentals_computed AS c WHERE c.week_beginning = w.week_beginning)
+     USING week_spine AS s
+     WHERE s.first_week IS NULL OR w.week_beginning < s.first_week OR w.week_beginning > s.last_week
     RETURNING 1
 ),
 updated AS (

@@ -1,0 +1,56 @@
+-- Step 9: the weeks whose rows must be recomputed, with their new values.
+--
+-- Nothing before the earliest touched week can have changed, so recomputing starts there (or at
+-- the first spine week the table lacks, when the spine grew) and runs to the last week: rented and
+-- returned are recounted from the shadow for touched weeks and taken from the table for the
+-- others; the outstanding columns are running sums seeded with the stored outstanding count of
+-- the week before the first recomputed one. With nothing touched and the spine unchanged, no week
+-- is recomputed.
+CREATE TEMP TABLE weekly_rentals_computed ON COMMIT DROP AS
+WITH spine_week AS (
+    SELECT week::date AS week
+      FROM week_spine AS s,
+           generate_series(s.first_week, s.last_week, interval '7 days') AS week
+),
+first_recomputed AS (
+    SELECT greatest(s.first_week, earliest.week) AS week
+      FROM week_spine AS s,
+           (SELECT least((SELECT min(week) FROM touched_week),
+                         (SELECT min(w.week) FROM spine_week AS w
+                           WHERE NOT EXISTS (SELECT FROM rollup.weekly_rentals AS t
+                                              WHERE t.week_beginning = w.week))) AS week) AS earliest
+     WHERE earliest.week IS NOT NULL
+),
+recomputed_week AS (
+    SELECT w.week,
+           CASE WHEN touched.week IS NOT NULL
+                THEN (SELECT count(*) FROM rollup.rental_shadow AS s WHERE s.rental_week = w.week)
+                ELSE coalesce(stored.rented_rentals, 0) END AS rented,
+           CASE WHEN touched.week IS NOT NULL
+                THEN (SELECT count(*) FROM rollup.rental_shadow AS s WHERE s.return_week = w.week)
+                ELSE coalesce(stored.returned_rentals, 0) END AS returned
+      FROM spine_week AS w
+      JOIN first_recomputed AS f ON w.week >= f.week
+      LEFT JOIN touched_week AS touched ON touched.week = w.week
+      LEFT JOIN rollup.weekly_rentals AS stored ON stored.week_beginning = w.week
+),
+seed AS (
+    SELECT coalesce((SELECT t.outstanding_rentals
+                       FROM rollup.weekly_rentals AS t
+                      WHERE t.week_beginning = f.week - 7), 0) AS outstanding
+      FROM first_recomputed AS f
+),
+running AS (
+    SELECT r.week, r.rented, r.returned,
+           seed.outstanding + sum(r.rented - r.returned)
+               OVER (ORDER BY r.week ROWS UNBOUNDED PRECEDING) AS outstanding_rentals
+      FROM recomputed_week AS r
+     CROSS JOIN seed
+)
+SELECT week AS week_beginning,
+       rented::bigint AS rented_rentals,
+       returned::bigint AS returned_rentals,
+       (outstanding_rentals - rented + returned)::bigint AS outstanding_at_start,
+       outstanding_rentals::bigint AS outstanding_rentals,
+       (outstanding_rentals + returned)::bigint AS out_during_week
+  FROM running;
