@@ -42,6 +42,13 @@ async fn bad_settings_fail_with_one_clear_line() {
             "no source database given: set SOURCE_URL or pass --source-url",
         ),
         (vec![], &["run", "--timezone", "Mars/Olympus_Mons"], "unknown time zone 'Mars/Olympus_Mons'"),
+        (
+            vec![],
+            &["run", "--lookback", "a while"],
+            "--lookback / ROLLUP_LOOKBACK 'a while' is not a PostgreSQL interval",
+        ),
+        (vec![], &["run", "--lookback", "-1 hour"], "--lookback / ROLLUP_LOOKBACK '-1 hour' is negative"),
+        (vec![], &["verify"], "has never been built; run `rollup run` first"),
     ];
     for (env, args, expected) in cases {
         let env: Vec<(&str, &str)> = env.iter().map(|(key, value)| (*key, value.as_str())).collect();

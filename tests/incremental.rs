@@ -245,6 +245,32 @@ async fn runs_touch_only_what_changed() {
     scenario.verify_passes();
 }
 
+/// Starts a transaction on the source that inserts a rental in the last week, runs `rollup run
+/// ARGS` while it is uncommitted, then commits it: the run read the source before the commit,
+/// but the row carries the transaction's start time, earlier than the run. Returns the last
+/// week's rented count from before the insert.
+async fn commit_a_rental_late(scenario: &Scenario, args: &[&str]) -> i64 {
+    let rented_before = scenario.weeks().await.last().unwrap().rented_rentals;
+    let late_writer = scenario.source().await;
+    late_writer.batch_execute("BEGIN").await.unwrap();
+    late_writer
+        .batch_execute(
+            "INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
+             VALUES ('2022-08-30 12:00+00', 11, 11, NULL, 1)",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    scenario.run(args); // reads the source while the insert is uncommitted
+    late_writer.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(
+        scenario.weeks().await.last().unwrap().rented_rentals,
+        rented_before,
+        "not yet visible to the run that read before the commit"
+    );
+    rented_before
+}
+
 /// A transaction that began before a run read the source and committed after it stamps its rows
 /// with its own start time, earlier than that run. The next run must still count them.
 #[tokio::test]
@@ -257,26 +283,7 @@ async fn a_rental_committed_after_a_run_read_the_source_is_counted_by_the_next_r
     ] {
         let scenario = Scenario::new(name, Source::PagilaV3).await;
         scenario.run(args);
-        let rented_before = scenario.weeks().await.last().unwrap().rented_rentals;
-        let late_writer = scenario.source().await;
-        late_writer.batch_execute("BEGIN").await.unwrap();
-        late_writer
-            .batch_execute(
-                "INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
-                 VALUES ('2022-08-30 12:00+00', 11, 11, NULL, 1)",
-            )
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        scenario.run(args); // reads the source while the insert is uncommitted
-        late_writer.batch_execute("COMMIT").await.unwrap();
-        let before = scenario.weeks().await;
-        assert_eq!(
-            before.last().unwrap().rented_rentals,
-            rented_before,
-            "{name}: not yet visible to the run that read before the commit"
-        );
-
+        let rented_before = commit_a_rental_late(&scenario, args).await;
         scenario.run(args);
         let weeks = scenario.weeks().await;
         assert_eq!(
@@ -296,19 +303,7 @@ async fn without_reconciliation_a_commit_older_than_the_lookback_is_missed_until
     let scenario = Scenario::new("late_missed", Source::PagilaV3).await;
     let args = ["--lookback", "0", "--no-reconcile"];
     scenario.run(&args);
-    let rented_before = scenario.weeks().await.last().unwrap().rented_rentals;
-    let late_writer = scenario.source().await;
-    late_writer.batch_execute("BEGIN").await.unwrap();
-    late_writer
-        .batch_execute(
-            "INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
-             VALUES ('2022-08-30 12:00+00', 11, 11, NULL, 1)",
-        )
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    scenario.run(&args);
-    late_writer.batch_execute("COMMIT").await.unwrap();
+    let rented_before = commit_a_rental_late(&scenario, &args).await;
     scenario.run(&args);
     assert_eq!(scenario.weeks().await.last().unwrap().rented_rentals, rented_before, "missed, as documented");
     assert!(!scenario.rollup_command(&["verify"]).status.success(), "verify must report the difference");

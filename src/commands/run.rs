@@ -67,7 +67,13 @@ pub struct Options {
     /// How far before the previous run's start the change cursor reaches back (PostgreSQL interval
     /// syntax). It must exceed the longest transaction writing rentals on the source plus the clock
     /// difference between the servers; reconciliation catches what it misses anyway.
-    #[arg(long, env = "ROLLUP_LOOKBACK", default_value = "1 hour", value_name = "INTERVAL")]
+    #[arg(
+        long,
+        env = "ROLLUP_LOOKBACK",
+        default_value = "1 hour",
+        value_name = "INTERVAL",
+        allow_hyphen_values = true
+    )]
     pub lookback: String,
 
     /// Skip the per-bucket fingerprint comparison with the source. Faster on a large source, but

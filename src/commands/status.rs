@@ -53,7 +53,9 @@ pub async fn run(options: Options) -> Result<()> {
     println!("rows: rollup.weekly_rentals {weeks}, rollup.etl_run {}", summary.get::<_, i64>("etl_run_rows"));
 
     let runs = inspect::LAST_RUNS.query(&client, &[&options.runs]).await?;
-    let optional = |value: Option<i64>| value.map(|value| value.to_string()).unwrap_or_default();
+    let number = |row: &tokio_postgres::Row, column: &str| {
+        row.get::<_, Option<i64>>(column).map(|value| value.to_string()).unwrap_or_default()
+    };
     let cells: Vec<Vec<String>> = runs
         .iter()
         .map(|row| {
@@ -62,9 +64,12 @@ pub async fn run(options: Options) -> Result<()> {
                 row.get::<_, DateTime<Utc>>("started_at").format("%Y-%m-%d %H:%M:%S").to_string(),
                 row.get::<_, String>("mode"),
                 row.get::<_, String>("status"),
-                optional(row.get("rows_pulled")),
-                optional(row.get::<_, Option<i32>>("weeks_recomputed").map(i64::from)),
-                optional(row.get::<_, Option<i32>>("weeks_written").map(i64::from)),
+                number(row, "rows_pulled"),
+                number(row, "rentals_changed"),
+                number(row, "rentals_deleted"),
+                number(row, "weeks_touched"),
+                number(row, "weeks_recomputed"),
+                number(row, "weeks_written"),
                 row.get::<_, Option<f64>>("duration_s").map(|s| format!("{s:.2}")).unwrap_or_default(),
                 row.get::<_, Option<String>>("error").unwrap_or_default(),
             ]
@@ -80,10 +85,13 @@ pub async fn run(options: Options) -> Result<()> {
                 "mode",
                 "status",
                 "rows pulled",
+                "changed",
+                "deleted",
+                "weeks touched",
                 "weeks recomputed",
                 "weeks written",
                 "seconds",
-                "error"
+                "error",
             ],
             &cells
         )
