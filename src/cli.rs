@@ -1,7 +1,7 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{migrate, report, run, status, verify};
+use crate::commands::{export, migrate, report, run, status, verify};
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
 ///
@@ -24,6 +24,7 @@ pub enum Command {
     Status(status::Options),
     Report(report::Options),
     Verify(verify::Options),
+    Export(export::Options),
 }
 
 impl Command {
@@ -34,6 +35,7 @@ impl Command {
             Command::Status(options) => status::run(options).await,
             Command::Report(options) => report::run(options).await,
             Command::Verify(options) => verify::run(options).await,
+            Command::Export(options) => export::run(options).await,
         }
     }
 }

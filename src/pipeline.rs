@@ -22,8 +22,8 @@ macro_rules! query {
 }
 
 /// The tables imported from the source; [`REQUIRED_SOURCE_TABLES`] must be among them.
-pub const SOURCE_TABLES: &[&str] = &["rental", "inventory", "store"];
-pub const REQUIRED_SOURCE_TABLES: &[&str] = &["rental"];
+pub const SOURCE_TABLES: &[&str] = &["rental", "inventory", "store", "film", "film_category", "category"];
+pub const REQUIRED_SOURCE_TABLES: &[&str] = &["rental", "inventory", "film_category", "category"];
 
 pub mod steps {
     use super::Query;
@@ -32,11 +32,19 @@ pub mod steps {
     pub const BUCKET_FINGERPRINT: Query = query!("pipeline/03_bucket_fingerprint.sql");
     pub const REPULLED_RENTAL: Query = query!("pipeline/04_repulled_rental.sql");
     pub const RENTAL_CHANGE: Query = query!("pipeline/05_rental_change.sql");
-    pub const RENTAL_SHADOW_APPLIED: Query = query!("pipeline/06_rental_shadow_applied.sql");
-    pub const TOUCHED_WEEK: Query = query!("pipeline/07_touched_week.sql");
-    pub const WEEK_SPINE: Query = query!("pipeline/08_week_spine.sql");
-    pub const WEEKLY_RENTALS_COMPUTED: Query = query!("pipeline/09_weekly_rentals_computed.sql");
-    pub const WEEKLY_RENTALS_APPLIED: Query = query!("pipeline/10_weekly_rentals_applied.sql");
+    pub const INVENTORY_CHANGE: Query = query!("pipeline/06_inventory_change.sql");
+    pub const TOUCHED_FILM_STORE: Query = query!("pipeline/07_touched_film_store.sql");
+    pub const RENTAL_SHADOW_APPLIED: Query = query!("pipeline/08_rental_shadow_applied.sql");
+    pub const INVENTORY_SHADOW_APPLIED: Query = query!("pipeline/09_inventory_shadow_applied.sql");
+    pub const TOUCHED_WEEK: Query = query!("pipeline/10_touched_week.sql");
+    pub const WEEK_SPINE: Query = query!("pipeline/11_week_spine.sql");
+    pub const WEEKLY_RENTALS_COMPUTED: Query = query!("pipeline/12_weekly_rentals_computed.sql");
+    pub const WEEKLY_RENTALS_APPLIED: Query = query!("pipeline/13_weekly_rentals_applied.sql");
+    pub const RECOMPUTED_FILM_STORE: Query = query!("pipeline/14_recomputed_film_store.sql");
+    pub const FILM_WEEKLY_COMPUTED: Query = query!("pipeline/15_film_weekly_computed.sql");
+    pub const FILM_WEEKLY_APPLIED: Query = query!("pipeline/16_film_weekly_applied.sql");
+    pub const FILM_APPLIED: Query = query!("pipeline/17_film_applied.sql");
+    pub const DATA_ISSUE_APPLIED: Query = query!("pipeline/18_data_issue_applied.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -59,8 +67,9 @@ pub mod bookkeeping {
     pub const CURSOR: Query = query!("run/cursor.sql");
     pub const START_RUN: Query = query!("run/start_run.sql");
     pub const CLEAR_WEEKLY_RENTALS: Query = query!("run/clear_weekly_rentals.sql");
-    pub const CLEAR_RENTAL_SHADOW: Query = query!("run/clear_rental_shadow.sql");
-    pub const ANALYZE_RENTAL_SHADOW: Query = query!("run/analyze_rental_shadow.sql");
+    pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
+    pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
+    pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
@@ -74,6 +83,7 @@ pub mod inspect {
     pub const STATUS_SUMMARY: Query = query!("status/summary.sql");
     pub const LAST_RUNS: Query = query!("status/last_runs.sql");
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
+    pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
 }
 
 impl Query {

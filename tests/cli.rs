@@ -60,7 +60,7 @@ async fn bad_settings_fail_with_one_clear_line() {
 async fn a_source_without_pagila_is_named_and_the_run_recorded_as_failed() {
     let scenario = Scenario::new("cli_empty_source", Source::Empty).await;
     let output = scenario.rollup_command(&["run"]);
-    assert_clear_failure(&output, "has no table public.rental; is Pagila loaded there?");
+    assert_clear_failure(&output, "has no table public.rental, public.inventory");
     let run = scenario.last_run().await;
     assert_eq!(run.status, "failed");
     assert!(run.error.unwrap().contains("public.rental"));

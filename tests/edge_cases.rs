@@ -22,8 +22,8 @@ async fn with_rentals(scenario: &Scenario, rows: &[(&str, Option<&str>)]) {
     }
 }
 
-fn week(monday: &str, counts: [i64; 5]) -> Week {
-    let [rented, returned, at_start, at_end, during] = counts;
+fn week(monday: &str, counts: [i64; 6]) -> Week {
+    let [rented, returned, at_start, at_end, during, peak] = counts;
     Week {
         week_beginning: date(monday),
         rented_rentals: rented,
@@ -31,6 +31,7 @@ fn week(monday: &str, counts: [i64; 5]) -> Week {
         outstanding_at_start: at_start,
         outstanding_rentals: at_end,
         out_during_week: during,
+        peak_outstanding: peak,
     }
 }
 
@@ -58,15 +59,15 @@ async fn edges_of_the_week_definition_in_utc() {
     scenario.run(&[]);
     scenario.verify_passes();
 
-    // columns: rented, returned, out at start, out at end, out during the week
+    // columns: rented, returned, out at start, out at end, out during the week, most out at once
     let expected = vec![
-        week("2022-02-28", [1, 0, 0, 1, 1]),
-        week("2022-03-07", [3, 2, 1, 2, 4]),
-        week("2022-03-14", [0, 1, 2, 1, 2]),
-        week("2022-03-21", [0, 0, 1, 1, 1]),
-        week("2022-03-28", [0, 0, 1, 1, 1]),
-        week("2022-04-04", [0, 0, 1, 1, 1]),
-        week("2022-04-11", [1, 1, 1, 1, 2]),
+        week("2022-02-28", [1, 0, 0, 1, 1, 1]),
+        week("2022-03-07", [3, 2, 1, 2, 4, 4]),
+        week("2022-03-14", [0, 1, 2, 1, 2, 2]),
+        week("2022-03-21", [0, 0, 1, 1, 1, 1]),
+        week("2022-03-28", [0, 0, 1, 1, 1, 1]),
+        week("2022-04-04", [0, 0, 1, 1, 1, 1]),
+        week("2022-04-11", [1, 1, 1, 1, 2, 2]),
     ];
     assert_same_weeks(&scenario.weeks().await, &expected, "hand-computed weeks");
     assert_same_weeks(
@@ -100,10 +101,10 @@ async fn weeks_follow_local_midnight_across_daylight_saving_changes() {
     let weeks = scenario.weeks().await;
     assert_same_weeks(&weeks, &scenario.expected_weeks(Tz::Europe__Berlin, None).await, "Europe/Berlin");
     let find = |monday: &str| weeks.iter().find(|week| week.week_beginning == date(monday)).unwrap().clone();
-    assert_eq!(find("2022-03-21"), week("2022-03-21", [1, 0, 0, 1, 1]));
-    assert_eq!(find("2022-03-28"), week("2022-03-28", [1, 2, 1, 0, 2]));
-    assert_eq!(find("2022-10-24"), week("2022-10-24", [1, 0, 0, 1, 1]));
-    assert_eq!(find("2022-10-31"), week("2022-10-31", [0, 1, 1, 0, 1]));
+    assert_eq!(find("2022-03-21"), week("2022-03-21", [1, 0, 0, 1, 1, 1]));
+    assert_eq!(find("2022-03-28"), week("2022-03-28", [1, 2, 1, 0, 2, 1]));
+    assert_eq!(find("2022-10-24"), week("2022-10-24", [1, 0, 0, 1, 1, 1]));
+    assert_eq!(find("2022-10-31"), week("2022-10-31", [0, 1, 1, 0, 1, 1]));
     assert_eq!(weeks.len(), 33, "2022-03-21 to 2022-10-31 without gaps");
 }
 
@@ -131,7 +132,7 @@ async fn quarantined_rentals_alone_in_a_week_do_not_extend_the_spine() {
     .await;
     scenario.run(&[]);
     scenario.verify_passes();
-    let expected = vec![week("2022-03-07", [1, 1, 0, 0, 1])];
+    let expected = vec![week("2022-03-07", [1, 1, 0, 0, 1, 1])];
     assert_same_weeks(&scenario.weeks().await, &expected, "hand count");
     assert_same_weeks(&expected, &scenario.expected_weeks(Tz::UTC, None).await, "oracle");
     let run = scenario.last_run().await;
@@ -154,7 +155,7 @@ async fn implausible_dates_are_quarantined() {
     .await;
     scenario.run(&[]);
     scenario.verify_passes();
-    let expected = vec![week("2022-03-07", [1, 0, 0, 1, 1])];
+    let expected = vec![week("2022-03-07", [1, 0, 0, 1, 1, 1])];
     assert_same_weeks(&scenario.weeks().await, &expected, "hand count");
     assert_same_weeks(&expected, &scenario.expected_weeks(Tz::UTC, None).await, "oracle");
     let run = scenario.last_run().await;
@@ -168,7 +169,7 @@ async fn a_rental_date_moved_to_the_previous_week_updates_both_weeks() {
     let scenario = Scenario::new("edges_moved_rental", Source::PagilaV3).await;
     with_rentals(&scenario, &[("2022-03-09 10:00+00", Some("2022-03-30 10:00+00"))]).await;
     scenario.run(&[]);
-    assert_eq!(scenario.weeks().await[0], week("2022-03-07", [1, 0, 0, 1, 1]));
+    assert_eq!(scenario.weeks().await[0], week("2022-03-07", [1, 0, 0, 1, 1, 1]));
     scenario
         .source()
         .await
@@ -179,7 +180,7 @@ async fn a_rental_date_moved_to_the_previous_week_updates_both_weeks() {
     let run = scenario.last_run().await;
     assert_eq!(run.mode, "incremental");
     let weeks = scenario.weeks().await;
-    assert_eq!(weeks[1], week("2022-03-07", [0, 0, 1, 1, 1]));
+    assert_eq!(weeks[1], week("2022-03-07", [0, 0, 1, 1, 1, 1]));
     assert_same_weeks(&weeks, &scenario.expected_weeks(Tz::UTC, None).await, "after the move");
     scenario.verify_passes();
 }
@@ -198,14 +199,15 @@ async fn through_a_monday_or_a_sunday_ends_the_spine_in_that_week() {
 }
 
 /// A rental returned at the very instant it was rented is not returned *before* it was rented:
-/// it counts, rented and returned in the same week.
+/// it counts, rented and returned in the same week, but is never out at any instant.
 #[tokio::test]
 async fn a_rental_returned_the_instant_it_was_rented_counts() {
     let scenario = Scenario::new("edges_zero_length", Source::PagilaV3).await;
     with_rentals(&scenario, &[("2022-03-09 10:00+00", Some("2022-03-09 10:00+00"))]).await;
     scenario.run(&[]);
     scenario.verify_passes();
-    let expected = vec![week("2022-03-07", [1, 1, 0, 0, 1])];
+    // out at t means rented < t <= returned: never true for it, so it adds nothing to the peak
+    let expected = vec![week("2022-03-07", [1, 1, 0, 0, 1, 0])];
     assert_same_weeks(&scenario.weeks().await, &expected, "hand count");
     assert_same_weeks(&expected, &scenario.expected_weeks(Tz::UTC, None).await, "oracle");
 }

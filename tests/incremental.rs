@@ -322,10 +322,15 @@ async fn a_run_failing_half_way_leaves_the_previous_state_and_the_next_run_catch
     let snapshot =
         "SELECT (SELECT string_agg(w::text, ';' ORDER BY week_beginning) FROM rollup.weekly_rentals AS w),
                            (SELECT count(*) || ':' || sum(hashtext(s::text)) FROM rollup.rental_shadow AS s)";
-    for (round, step) in
-        ["02_pulled_rental", "06_rental_shadow_applied", "10_weekly_rentals_applied", "commit"]
-            .iter()
-            .enumerate()
+    for (round, step) in [
+        "02_pulled_rental",
+        "08_rental_shadow_applied",
+        "13_weekly_rentals_applied",
+        "16_film_weekly_applied",
+        "commit",
+    ]
+    .iter()
+    .enumerate()
     {
         source
             .execute(
@@ -366,20 +371,16 @@ async fn a_run_killed_half_way_leaves_the_previous_state_and_the_next_run_catche
         .arg("run")
         .env("SOURCE_URL", &scenario.source_url)
         .env("ROLLUP_URL", &scenario.rollup_url)
-        .env("ROLLUP_FAILPOINT", "10_weekly_rentals_applied:pause")
+        .env("ROLLUP_FAILPOINT", "16_film_weekly_applied:pause")
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
-    for line in stderr.lines() {
-        if line.unwrap().contains("failpoint: pausing") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run never reached its failpoint");
-    }
-    child.kill().unwrap(); // SIGKILL, after the weekly table was written inside the transaction
+    let paused = stderr.lines().map_while(Result::ok).any(|line| line.contains("failpoint: pausing"));
+    assert!(paused && Instant::now() < deadline, "the run never reached its failpoint");
+    child.kill().unwrap(); // SIGKILL, after both weekly tables were written inside the transaction
     child.wait().unwrap();
 
     assert_eq!(scenario.weeks().await, before, "the killed run's writes must vanish");

@@ -3,7 +3,8 @@
 -- the next run's starting point only then.
 -- $1 run_id, $2 lookback, $3 reconciled, $4 rows pulled, $5 buckets compared, $6 buckets
 -- re-pulled, $7 rentals changed, $8 rentals deleted, $9 rentals counted, $10 quarantined,
--- $11 weeks touched, $12..$15 weeks recomputed/inserted/updated/deleted
+-- $11 weeks touched, $12..$15 weeks recomputed/inserted/updated/deleted, $16 copies changed,
+-- $17 film-store pairs recomputed, $18 film weeks recomputed, $19 film weeks written
 UPDATE rollup.etl_run
    SET status = 'succeeded',
        finished_at = clock_timestamp(),
@@ -21,5 +22,10 @@ UPDATE rollup.etl_run
        weeks_recomputed = $12,
        weeks_inserted = $13,
        weeks_updated = $14,
-       weeks_deleted = $15
+       weeks_deleted = $15,
+       copies_changed = $16,
+       film_stores_recomputed = $17,
+       film_weeks_recomputed = $18,
+       film_weeks_written = $19,
+       data_issues = (SELECT count(*) FROM rollup.data_issue)
  WHERE run_id = $1;

@@ -27,6 +27,10 @@ use crate::pipeline::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, failpo
 /// Weeks begin on Monday; recorded with the build so a future setting can force a rebuild.
 const WEEK_START: &str = "monday";
 
+/// Version of the definitions this runner computes. Tables built with older definitions lack
+/// numbers this version keeps (2: per-film rows and the peak), so they are rebuilt from scratch.
+const DEFINITIONS: i32 = 2;
+
 /// Key of the advisory lock that serialises runs (any constant; "pagila-r" in ASCII).
 const RUN_LOCK_KEY: i64 = 0x7061_6769_6c61_2d72;
 
@@ -101,6 +105,10 @@ pub struct Outcome {
     pub weeks_inserted: i32,
     pub weeks_updated: i32,
     pub weeks_deleted: i32,
+    pub copies_changed: i64,
+    pub film_stores_recomputed: i32,
+    pub film_weeks_recomputed: i32,
+    pub film_weeks_written: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +139,7 @@ pub async fn run(options: Options) -> Result<()> {
         weeks_touched = outcome.weeks_touched,
         weeks_recomputed = outcome.weeks_recomputed,
         weeks_written = outcome.weeks_inserted + outcome.weeks_updated + outcome.weeks_deleted,
+        film_weeks_written = outcome.film_weeks_written,
         "run succeeded"
     );
     Ok(())
@@ -191,37 +200,37 @@ async fn refresh(
     link_source(&transaction, fdw_source).await?;
     if mode == Mode::Full {
         bookkeeping::CLEAR_WEEKLY_RENTALS.run_step(&transaction, &[]).await?;
-        bookkeeping::CLEAR_RENTAL_SHADOW.run_step(&transaction, &[]).await?;
+        bookkeeping::CLEAR_FILM_WEEKLY.run_step(&transaction, &[]).await?;
+        bookkeeping::CLEAR_FOR_FULL_BUILD.run_step(&transaction, &[]).await?;
     }
     steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff]).await?;
     steps::BUCKET_FINGERPRINT.run_step(&transaction, &[&BUCKET_SIZE, &reconcile]).await?;
-    let mismatched = bookkeeping::MISMATCHED_BUCKETS.query(&transaction, &[]).await?;
-    if !mismatched.is_empty() {
-        let started = Instant::now();
-        let mut rows = 0;
-        for bucket in &mismatched {
-            let bucket: i32 = bucket.get(0);
-            rows += steps::REPULLED_RENTAL.execute(&transaction, &[&BUCKET_SIZE, &bucket]).await?;
-        }
-        info!(
-            step = steps::REPULLED_RENTAL.step_name(),
-            buckets = mismatched.len(),
-            rows,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "step done"
-        );
-    }
+    repull_differing_buckets(&transaction).await?;
     steps::RENTAL_CHANGE.run_step(&transaction, &[&options.timezone, &BUCKET_SIZE]).await?;
-    let shadow = steps::RENTAL_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
+    steps::INVENTORY_CHANGE.run_step(&transaction, &[]).await?;
+    steps::TOUCHED_FILM_STORE.run_step(&transaction, &[]).await?;
+    let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
+    let copies = steps::INVENTORY_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
     if mode == Mode::Full {
-        bookkeeping::ANALYZE_RENTAL_SHADOW.run_step(&transaction, &[]).await?;
+        bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
     }
     steps::TOUCHED_WEEK.run_step(&transaction, &[]).await?;
     steps::WEEK_SPINE.run_step(&transaction, &[&options.through]).await?;
     steps::WEEKLY_RENTALS_COMPUTED.run_step(&transaction, &[]).await?;
     let applied = steps::WEEKLY_RENTALS_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
+    let film_stores = steps::RECOMPUTED_FILM_STORE.run_step(&transaction, &[]).await?;
+    steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
+    let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
+    steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
+    steps::DATA_ISSUE_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(&transaction, &[]).await?;
 
+    let written = |row: &tokio_postgres::Row, prefix: &str| -> i32 {
+        ["inserted", "updated", "deleted"]
+            .iter()
+            .map(|kind| row.get::<_, i32>(format!("{prefix}_{kind}").as_str()))
+            .sum()
+    };
     let outcome = Outcome {
         run_id,
         mode,
@@ -229,8 +238,8 @@ async fn refresh(
         rows_pulled: counts.get("rows_pulled"),
         buckets_compared: counts.get("buckets_compared"),
         buckets_repulled: counts.get("buckets_repulled"),
-        rentals_changed: shadow.get("rentals_changed"),
-        rentals_deleted: shadow.get("rentals_deleted"),
+        rentals_changed: rentals.get("rentals_changed"),
+        rentals_deleted: rentals.get("rentals_deleted"),
         rentals_counted: counts.get("rentals_counted"),
         rentals_quarantined: counts.get("rentals_quarantined"),
         weeks_touched: counts.get("weeks_touched"),
@@ -238,6 +247,10 @@ async fn refresh(
         weeks_inserted: applied.get("weeks_inserted"),
         weeks_updated: applied.get("weeks_updated"),
         weeks_deleted: applied.get("weeks_deleted"),
+        copies_changed: copies.get::<_, i64>("copies_changed") + copies.get::<_, i64>("copies_deleted"),
+        film_stores_recomputed: film_stores as i32,
+        film_weeks_recomputed: film_applied.get("film_weeks_recomputed"),
+        film_weeks_written: written(&film_applied, "film_weeks"),
     };
     if outcome.rentals_quarantined > 0 {
         warn!(
@@ -265,17 +278,43 @@ async fn refresh(
                 &outcome.weeks_inserted,
                 &outcome.weeks_updated,
                 &outcome.weeks_deleted,
+                &(outcome.copies_changed as i32),
+                &outcome.film_stores_recomputed,
+                &outcome.film_weeks_recomputed,
+                &outcome.film_weeks_written,
             ],
         )
         .await?;
     if mode == Mode::Full {
         bookkeeping::RECORD_BUILD_SETTINGS
-            .execute(&transaction, &[&options.timezone, &WEEK_START, &run_id])
+            .execute(&transaction, &[&options.timezone, &WEEK_START, &run_id, &DEFINITIONS])
             .await?;
     }
     failpoint("commit").await?;
     transaction.commit().await.context("could not commit the run's transaction")?;
     Ok(outcome)
+}
+
+/// Step 4, once per bucket whose fingerprints differ: pull it whole.
+async fn repull_differing_buckets(transaction: &tokio_postgres::Transaction<'_>) -> Result<()> {
+    let mismatched = bookkeeping::MISMATCHED_BUCKETS.query(transaction, &[]).await?;
+    if mismatched.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut rows = 0;
+    for bucket in &mismatched {
+        let bucket: i32 = bucket.get(0);
+        rows += steps::REPULLED_RENTAL.execute(transaction, &[&BUCKET_SIZE, &bucket]).await?;
+    }
+    info!(
+        step = steps::REPULLED_RENTAL.step_name(),
+        buckets = mismatched.len(),
+        rows,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "step done"
+    );
+    failpoint(steps::REPULLED_RENTAL.step_name()).await
 }
 
 /// Points postgres_fdw at the source and checks that the tables the pipeline reads are there.
@@ -380,6 +419,15 @@ async fn choose_mode(client: &Client, options: &Options) -> Result<(Mode, Option
         return Ok((Mode::Full, None));
     };
     let (time_zone, week_start): (String, String) = (built.get("time_zone"), built.get("week_start"));
+    let definitions: i32 = built.get("definitions");
+    if definitions < DEFINITIONS {
+        info!(
+            built_with = definitions,
+            now = DEFINITIONS,
+            "the tables were built with older definitions: rebuilding from scratch"
+        );
+        return Ok((Mode::Full, None));
+    }
     if time_zone != options.timezone || week_start != WEEK_START {
         info!(
             built_with = %format!("{time_zone}, weeks from {week_start}"),

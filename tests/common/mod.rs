@@ -20,6 +20,7 @@ pub struct Week {
     pub outstanding_at_start: i64,
     pub outstanding_rentals: i64,
     pub out_during_week: i64,
+    pub peak_outstanding: i64,
 }
 
 /// The cluster scripts/test.sh started; `cargo test` alone has none.
@@ -157,6 +158,20 @@ impl Scenario {
         last_run_in(&self.rollup().await).await
     }
 
+    pub async fn film_weeks(&self) -> Vec<oracle::FilmWeek> {
+        film_weeks_in(&self.rollup().await).await
+    }
+
+    /// The oracle's film weeks for the source as it is now.
+    pub async fn expected_film_weeks(
+        &self,
+        time_zone: chrono_tz::Tz,
+        through: Option<NaiveDate>,
+    ) -> Vec<oracle::FilmWeek> {
+        let inventory = oracle::load_inventory(&self.source().await).await;
+        oracle::film_weekly(&inventory, time_zone, through)
+    }
+
     /// The oracle's weeks for the source as it is now.
     pub async fn expected_weeks(&self, time_zone: chrono_tz::Tz, through: Option<NaiveDate>) -> Vec<Week> {
         let rentals = oracle::load_rentals(&self.source().await).await;
@@ -164,11 +179,52 @@ impl Scenario {
     }
 }
 
+/// rollup.film_weekly in key order.
+pub async fn film_weeks_in(rollup: &Client) -> Vec<oracle::FilmWeek> {
+    rollup
+        .query(
+            "SELECT film_id, store_id, week_beginning, rented_rentals, returned_rentals, outstanding_at_start, \
+                    outstanding_rentals, peak_outstanding, copies, hours_all_copies_out::float8 \
+               FROM rollup.film_weekly ORDER BY film_id, store_id, week_beginning",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| oracle::FilmWeek {
+            film_id: row.get(0),
+            store_id: row.get(1),
+            week_beginning: row.get(2),
+            rented_rentals: row.get(3),
+            returned_rentals: row.get(4),
+            outstanding_at_start: row.get(5),
+            outstanding_rentals: row.get(6),
+            peak_outstanding: row.get(7),
+            copies: row.get(8),
+            hours_all_copies_out: row.get(9),
+        })
+        .collect()
+}
+
+/// Asserts two lists of film weeks are equal (hours to the stored millihour), showing the first
+/// difference.
+pub fn assert_same_film_weeks(actual: &[oracle::FilmWeek], expected: &[oracle::FilmWeek], context: &str) {
+    for (a, e) in actual.iter().zip(expected) {
+        let same = (a.film_id, a.store_id, a.week_beginning, a.rented_rentals, a.returned_rentals)
+            == (e.film_id, e.store_id, e.week_beginning, e.rented_rentals, e.returned_rentals)
+            && (a.outstanding_at_start, a.outstanding_rentals, a.peak_outstanding, a.copies)
+                == (e.outstanding_at_start, e.outstanding_rentals, e.peak_outstanding, e.copies)
+            && (a.hours_all_copies_out - e.hours_all_copies_out).abs() < 0.0015;
+        assert!(same, "{context}: first differing film week:\n  rollup:   {a:?}\n  expected: {e:?}");
+    }
+    assert_eq!(actual.len(), expected.len(), "{context}: number of film weeks");
+}
+
 pub async fn weeks_in(rollup: &Client) -> Vec<Week> {
     rollup
         .query(
             "SELECT week_beginning, rented_rentals, returned_rentals, outstanding_at_start, \
-                        outstanding_rentals, out_during_week \
+                        outstanding_rentals, out_during_week, peak_outstanding \
                    FROM rollup.weekly_rentals ORDER BY week_beginning",
             &[],
         )
@@ -182,6 +238,7 @@ pub async fn weeks_in(rollup: &Client) -> Vec<Week> {
             outstanding_at_start: row.get(3),
             outstanding_rentals: row.get(4),
             out_during_week: row.get(5),
+            peak_outstanding: row.get(6),
         })
         .collect()
 }

@@ -100,8 +100,166 @@ pub fn weekly_rentals(all: &[Rental], zone: Tz, through: Option<NaiveDate>) -> V
                     rental.rented < end && rental.returned.is_none_or(|returned| returned >= start)
                 })
                 .count() as i64,
+            peak_outstanding: peak(&rentals, start, end),
         });
         monday += Duration::weeks(1);
     }
     weeks
+}
+
+/// The most rentals out at one instant of [start, end), by sweeping the week's events in time
+/// order from the number out at its start. Out at t: rented < t <= returned; so just after an
+/// instant, every rental rented at or before it and not returned by it is out.
+pub fn peak(rentals: &[&Rental], start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+    let mut events: Vec<(DateTime<Utc>, i64)> = Vec::new();
+    let mut out = 0i64;
+    for rental in rentals {
+        if rental.rented < start && rental.returned.is_none_or(|returned| returned >= start) {
+            out += 1;
+        }
+        if rental.rented >= start && rental.rented < end {
+            events.push((rental.rented, 1));
+        }
+        if let Some(returned) = rental.returned.filter(|returned| *returned >= start && *returned < end) {
+            events.push((returned, -1));
+        }
+    }
+    events.sort();
+    let mut most = out;
+    let mut index = 0;
+    while index < events.len() {
+        let instant = events[index].0;
+        while index < events.len() && events[index].0 == instant {
+            out += events[index].1;
+            index += 1;
+        }
+        most = most.max(out);
+    }
+    most
+}
+
+/// A rollup.film_weekly row (and the oracle's), in column order; hours rounded as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilmWeek {
+    pub film_id: i32,
+    pub store_id: i32,
+    pub week_beginning: NaiveDate,
+    pub rented_rentals: i64,
+    pub returned_rentals: i64,
+    pub outstanding_at_start: i64,
+    pub outstanding_rentals: i64,
+    pub peak_outstanding: i64,
+    pub copies: i32,
+    pub hours_all_copies_out: f64,
+}
+
+/// Rentals with their copy, and every copy's (film, store), as the source holds them now.
+pub struct Inventory {
+    pub rentals: Vec<(Rental, i32)>,
+    pub copies: std::collections::HashMap<i32, (i32, i32)>,
+}
+
+pub async fn load_inventory(source: &Client) -> Inventory {
+    let rentals = source
+        .query("SELECT rental_date, return_date, inventory_id FROM public.rental", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (Rental { rented: row.get(0), returned: row.get(1) }, row.get(2)))
+        .collect();
+    let copies = source
+        .query("SELECT inventory_id, film_id, store_id FROM public.inventory", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect();
+    Inventory { rentals, copies }
+}
+
+/// rollup.film_weekly by its definitions: per (film, store) of the copy, every spine week in
+/// which one of its rentals was out; counts by definition; the peak and the time with at least
+/// `copies` out evaluated between every pair of consecutive instants at which something happened,
+/// counting directly which rentals are out (no running sums).
+pub fn film_weekly(inventory: &Inventory, zone: Tz, through: Option<NaiveDate>) -> Vec<FilmWeek> {
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let upper = midnight(zone, monday_of(today) + Duration::weeks(53));
+    let counted: Vec<&(Rental, i32)> =
+        inventory.rentals.iter().filter(|(rental, _)| counts(zone, rental, upper)).collect();
+    // the spine is the shop-wide one
+    let shop: Vec<Rental> = counted.iter().map(|(rental, _)| *rental).collect();
+    let spine: Vec<NaiveDate> =
+        weekly_rentals(&shop, zone, through).iter().map(|week| week.week_beginning).collect();
+
+    let mut by_key: std::collections::BTreeMap<(i32, i32), Vec<Rental>> = std::collections::BTreeMap::new();
+    for (rental, inventory_id) in &counted {
+        if let Some(key) = inventory.copies.get(inventory_id) {
+            by_key.entry(*key).or_default().push(*rental);
+        }
+    }
+    let mut copies: std::collections::HashMap<(i32, i32), i32> = std::collections::HashMap::new();
+    for key in inventory.copies.values() {
+        *copies.entry(*key).or_default() += 1;
+    }
+
+    let mut rows = Vec::new();
+    for ((film_id, store_id), rentals) in &by_key {
+        let copies = copies.get(&(*film_id, *store_id)).copied().unwrap_or(0);
+        for monday in &spine {
+            let start = midnight(zone, *monday);
+            let end = midnight(zone, *monday + Duration::weeks(1));
+            let out_at = |t: DateTime<Utc>| {
+                rentals
+                    .iter()
+                    .filter(|r| r.rented < t && r.returned.is_none_or(|returned| returned >= t))
+                    .count() as i64
+            };
+            let out_just_after = |t: DateTime<Utc>| {
+                rentals
+                    .iter()
+                    .filter(|r| r.rented <= t && r.returned.is_none_or(|returned| returned > t))
+                    .count() as i64
+            };
+            let rented = rentals.iter().filter(|r| r.rented >= start && r.rented < end).count() as i64;
+            let returned =
+                rentals.iter().filter(|r| r.returned.is_some_and(|t| t >= start && t < end)).count() as i64;
+            let at_start = out_at(start);
+            if at_start + rented == 0 {
+                continue;
+            }
+            let mut instants: Vec<DateTime<Utc>> = vec![start];
+            instants.extend(
+                rentals
+                    .iter()
+                    .flat_map(|r| [Some(r.rented), r.returned])
+                    .flatten()
+                    .filter(|t| *t >= start && *t < end),
+            );
+            instants.sort();
+            instants.dedup();
+            let mut peak = at_start;
+            let mut micros_all_out = 0i64;
+            for (index, instant) in instants.iter().enumerate() {
+                let out = out_just_after(*instant);
+                peak = peak.max(out);
+                let until = instants.get(index + 1).copied().unwrap_or(end);
+                if copies > 0 && out >= i64::from(copies) {
+                    micros_all_out += (until - *instant).num_microseconds().unwrap();
+                }
+            }
+            rows.push(FilmWeek {
+                film_id: *film_id,
+                store_id: *store_id,
+                week_beginning: *monday,
+                rented_rentals: rented,
+                returned_rentals: returned,
+                outstanding_at_start: at_start,
+                outstanding_rentals: out_at(end),
+                peak_outstanding: peak,
+                copies,
+                hours_all_copies_out: ((micros_all_out as f64 / 3_600_000_000.0) * 1000.0).round() / 1000.0,
+            });
+        }
+    }
+    rows
 }

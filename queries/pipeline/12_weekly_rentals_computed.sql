@@ -1,4 +1,4 @@
--- Step 9: the weeks whose rows must be recomputed, with their new values.
+-- Step 12: the weeks whose rows must be recomputed, with their new values.
 --
 -- Nothing before the earliest touched week can have changed, so recomputing starts there (or at
 -- the first spine week the table lacks, when the spine grew) and runs to the last week: rented and
@@ -6,6 +6,11 @@
 -- others; the outstanding columns are running sums seeded with the stored outstanding count of
 -- the week before the first recomputed one. With nothing touched and the spine unchanged, no week
 -- is recomputed.
+--
+-- The peak is a sweep over the recomputed weeks' events: +1 at every rental_date, -1 at every
+-- return_date, netted per instant; the number out just after an instant is the number out at the
+-- week's start plus the running sum of the week's deltas up to it. A rental is out at t when
+-- rental_date < t <= return_date, so a return and a rental at the same instant never overlap.
 CREATE TEMP TABLE weekly_rentals_computed ON COMMIT DROP AS
 WITH spine_week AS (
     SELECT week::date AS week
@@ -46,11 +51,30 @@ running AS (
                OVER (ORDER BY r.week ROWS UNBOUNDED PRECEDING) AS outstanding_rentals
       FROM recomputed_week AS r
      CROSS JOIN seed
+),
+instant AS (
+    SELECT week, at, sum(delta) AS delta
+      FROM (SELECT s.rental_week AS week, s.rental_date AS at, 1 AS delta
+              FROM rollup.rental_shadow AS s, first_recomputed AS f
+             WHERE s.rental_week >= f.week
+            UNION ALL
+            SELECT s.return_week, s.return_date, -1
+              FROM rollup.rental_shadow AS s, first_recomputed AS f
+             WHERE s.return_week >= f.week) AS event
+     GROUP BY week, at
+),
+week_peak AS (
+    SELECT week, max(since_start) AS most_added
+      FROM (SELECT week, sum(delta) OVER (PARTITION BY week ORDER BY at) AS since_start FROM instant) AS swept
+     GROUP BY week
 )
-SELECT week AS week_beginning,
-       rented::bigint AS rented_rentals,
-       returned::bigint AS returned_rentals,
-       (outstanding_rentals - rented + returned)::bigint AS outstanding_at_start,
-       outstanding_rentals::bigint AS outstanding_rentals,
-       (outstanding_rentals + returned)::bigint AS out_during_week
-  FROM running;
+SELECT r.week AS week_beginning,
+       r.rented::bigint AS rented_rentals,
+       r.returned::bigint AS returned_rentals,
+       (r.outstanding_rentals - r.rented + r.returned)::bigint AS outstanding_at_start,
+       r.outstanding_rentals::bigint AS outstanding_rentals,
+       (r.outstanding_rentals + r.returned)::bigint AS out_during_week,
+       (r.outstanding_rentals - r.rented + r.returned + greatest(coalesce(p.most_added, 0), 0))::bigint
+           AS peak_outstanding
+  FROM running AS r
+  LEFT JOIN week_peak AS p USING (week);

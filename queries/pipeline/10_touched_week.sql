@@ -1,4 +1,4 @@
--- Step 7: the weeks whose rented or returned counts can have changed: the old and new rental
+-- Step 10: the weeks whose rented or returned counts can have changed: the old and new rental
 -- week and the old and new return week of every rental that moved. A change that leaves a rental
 -- in the same weeks (a new inventory_id, a return time moved within its week) touches none.
 CREATE TEMP TABLE touched_week ON COMMIT DROP AS

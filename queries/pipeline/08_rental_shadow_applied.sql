@@ -1,4 +1,4 @@
--- Step 6: bring the shadow up to date with the changes of step 5.
+-- Step 8: bring the rental shadow up to date with the changes of step 5.
 WITH deleted AS (
     DELETE FROM rollup.rental_shadow AS s
      USING rental_change AS c

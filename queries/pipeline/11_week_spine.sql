@@ -1,4 +1,4 @@
--- Step 8: the first and last week the table must have: from the week of the earliest counted
+-- Step 11: the first and last week the table must have: from the week of the earliest counted
 -- rental to the week of the latest counted rental or return, or the week containing --through if
 -- that is later. Both nulls when no rental counts. The shadow's week indexes make this cheap.
 -- $1 --through date or null

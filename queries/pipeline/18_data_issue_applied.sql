@@ -1,0 +1,66 @@
+-- Step 18: data-quality findings for the rentals this run could have changed: every changed or
+-- deleted rental, and every rental of a copy that such a rental left or entered or that itself
+-- changed (a copy's rentals are judged together: one rented while another is open).
+-- $1 run_id
+WITH touched_copy AS (
+    SELECT old_inventory_id AS inventory_id FROM rental_change WHERE old_inventory_id IS NOT NULL
+    UNION
+    SELECT inventory_id FROM rental_change WHERE inventory_id IS NOT NULL
+    UNION
+    SELECT inventory_id FROM inventory_change
+),
+touched_rental AS (
+    SELECT rental_id FROM rental_change
+    UNION
+    SELECT s.rental_id FROM rollup.rental_shadow AS s JOIN touched_copy AS c USING (inventory_id)
+),
+judged AS (
+    SELECT s.*
+      FROM rollup.rental_shadow AS s
+      JOIN touched_rental AS t USING (rental_id)
+),
+found AS (
+    SELECT rental_id, 'returned_before_rented' AS kind,
+           format('returned %s, before it was rented %s', return_date, rental_date) AS detail
+      FROM judged
+     WHERE return_date < rental_date
+    UNION ALL
+    SELECT rental_id, 'implausible_date',
+           format('rented %s, returned %s: outside 1970-01-05 .. 52 weeks from now; not counted',
+                  rental_date, coalesce(return_date::text, 'never'))
+      FROM judged
+     WHERE rental_week IS NULL AND (return_date IS NULL OR return_date >= rental_date)
+    UNION ALL
+    SELECT rental_id, 'unknown_inventory',
+           format('inventory_id %s has no inventory row; counted shop-wide, in no film', inventory_id)
+      FROM judged AS j
+     WHERE NOT EXISTS (SELECT FROM rollup.inventory_shadow AS i WHERE i.inventory_id = j.inventory_id)
+    UNION ALL
+    SELECT rental_id, 'copy_rented_while_out',
+           format('copy %s was rented again %s while this rental (rented %s) was %s',
+                  inventory_id, next_rented, rental_date,
+                  CASE WHEN return_date IS NULL THEN 'never returned' ELSE 'out until ' || return_date END)
+      FROM (SELECT s.rental_id, s.inventory_id, s.rental_date, s.return_date,
+                   lead(s.rental_date) OVER (PARTITION BY s.inventory_id ORDER BY s.rental_date, s.rental_id)
+                       AS next_rented
+              FROM rollup.rental_shadow AS s
+              JOIN touched_copy AS c USING (inventory_id)
+             WHERE s.rental_week IS NOT NULL) AS copy_history
+     WHERE next_rented IS NOT NULL AND (return_date IS NULL OR return_date > next_rented)
+),
+deleted AS (
+    DELETE FROM rollup.data_issue AS d
+     WHERE d.rental_id IN (SELECT rental_id FROM touched_rental)
+       AND NOT EXISTS (SELECT FROM found AS f WHERE f.rental_id = d.rental_id AND f.kind = d.kind)
+    RETURNING 1
+),
+upserted AS (
+    INSERT INTO rollup.data_issue AS d (rental_id, kind, detail, found_by_run)
+    SELECT rental_id, kind, detail, $1 FROM found
+    ON CONFLICT (rental_id, kind) DO UPDATE
+       SET detail = excluded.detail
+     WHERE d.detail IS DISTINCT FROM excluded.detail
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted) AS issues_written,
+       (SELECT count(*) FROM deleted) AS issues_resolved;

@@ -1,0 +1,170 @@
+//! rollup.film_weekly, rollup.data_issue and the feature panel against brute force on Pagila,
+//! and kept right by incremental runs when copies move, appear and disappear.
+mod common;
+
+use chrono_tz::Tz;
+use common::{Scenario, Source, assert_same_film_weeks};
+
+#[tokio::test]
+async fn pagila_film_weeks_match_the_brute_force_and_add_up_to_the_shop() {
+    let scenario = Scenario::new("film_v3", Source::PagilaV3).await;
+    for zone in ["UTC", "Europe/Berlin"] {
+        scenario.run(&["--timezone", zone]);
+        let time_zone: Tz = zone.parse().unwrap();
+        let film_weeks = scenario.film_weeks().await;
+        assert_same_film_weeks(&film_weeks, &scenario.expected_film_weeks(time_zone, None).await, zone);
+        scenario.verify_passes();
+
+        // every week's film rows add up to the shop-wide row
+        let differing: i64 = scenario
+            .rollup()
+            .await
+            .query_one(
+                "SELECT count(*) FROM rollup.weekly_rentals AS w
+                   LEFT JOIN (SELECT week_beginning, sum(rented_rentals) AS rented, sum(returned_rentals) AS returned,
+                                     sum(outstanding_rentals) AS outstanding
+                                FROM rollup.film_weekly GROUP BY week_beginning) AS f USING (week_beginning)
+                  WHERE (w.rented_rentals, w.returned_rentals, w.outstanding_rentals)
+                        IS DISTINCT FROM (f.rented, f.returned, f.outstanding)",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(differing, 0, "{zone}: weeks whose film rows do not add up");
+    }
+    let rollup = scenario.rollup().await;
+    let count = |sql: &'static str| {
+        let rollup = &rollup;
+        async move { rollup.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    eprintln!(
+        "Pagila v3.1.0: rollup.film_weekly {} rows, rollup.film_weekly_features {} rows",
+        count("SELECT count(*) FROM rollup.film_weekly").await,
+        count("SELECT count(*) FROM rollup.film_weekly_features").await
+    );
+    // Pagila's 182 rentals from 2022-02-14 were never returned, and their copies rented again.
+    assert_eq!(
+        count("SELECT count(*) FROM rollup.data_issue WHERE kind = 'copy_rented_while_out'").await,
+        182
+    );
+    assert_eq!(count("SELECT count(*) FROM rollup.data_issue").await, 182);
+    // The panel is dense: every (film, store) with copies x every week of the spine.
+    assert_eq!(
+        count("SELECT count(*) FROM rollup.film_weekly_features").await,
+        count(
+            "SELECT (SELECT count(DISTINCT (film_id, store_id)) FROM rollup.inventory_shadow)
+                  * (SELECT count(*) FROM rollup.weekly_rentals)"
+        )
+        .await
+    );
+}
+
+#[tokio::test]
+async fn moved_added_and_removed_copies_are_followed_by_incremental_runs() {
+    let scenario = Scenario::new("film_copies", Source::PagilaV3).await;
+    let full_url = scenario.extra_database("full").await;
+    scenario.run(&[]);
+    let source = scenario.source().await;
+    for (what, sql) in [
+        ("a copy moved to the other store", "UPDATE inventory SET store_id = 3 - store_id WHERE inventory_id = 1"),
+        ("a copy added", "INSERT INTO inventory (film_id, store_id) VALUES (1, 1)"),
+        (
+            "a copy removed (one never rented)",
+            "DELETE FROM inventory WHERE inventory_id = (SELECT max(inventory_id) FROM inventory)",
+        ),
+        ("a rental moved to another film's copy", "UPDATE rental SET inventory_id = 4000 WHERE rental_id = 500"),
+        (
+            "a copy of a film rented again while open (a new data issue)",
+            "INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
+             SELECT rental_date + interval '1 hour', inventory_id, 7, NULL, 1 FROM rental WHERE rental_id = 600",
+        ),
+    ] {
+        source.batch_execute(sql).await.unwrap();
+        scenario.run(&[]);
+        let run = scenario.last_run().await;
+        assert_eq!(run.mode, "incremental", "{what}");
+        let full = scenario.rollup_command_with_env(&["run", "--full"], &[("ROLLUP_URL", &full_url)]);
+        assert!(full.status.success(), "{}", common::stderr(&full));
+        let incremental = scenario.film_weeks().await;
+        assert_same_film_weeks(&incremental, &common::film_weeks_in(&common::connect(&full_url).await).await, what);
+        assert_same_film_weeks(&incremental, &scenario.expected_film_weeks(Tz::UTC, None).await, what);
+        scenario.verify_passes();
+    }
+    // Findings: the same as a full rebuild's, and the same as an independent count on the source
+    // (a rental for which some later rental of its copy began while it was out).
+    let findings =
+        "SELECT string_agg(rental_id || ':' || kind, ',' ORDER BY rental_id, kind) FROM rollup.data_issue";
+    let incremental: String = scenario.rollup().await.query_one(findings, &[]).await.unwrap().get(0);
+    let rebuilt: String = common::connect(&full_url).await.query_one(findings, &[]).await.unwrap().get(0);
+    assert_eq!(incremental, rebuilt);
+    let overlapping: i64 = source
+        .query_one(
+            "SELECT count(*) FROM rental AS earlier
+              WHERE EXISTS (SELECT FROM rental AS later
+                             WHERE later.inventory_id = earlier.inventory_id
+                               AND (later.rental_date, later.rental_id) > (earlier.rental_date, earlier.rental_id)
+                               AND (earlier.return_date IS NULL OR earlier.return_date > later.rental_date))",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(incremental.matches("copy_rented_while_out").count() as i64, overlapping);
+    assert!(overlapping > 182, "the inserted overlapping rental must be found");
+}
+
+#[tokio::test]
+async fn a_no_op_run_writes_no_film_week() {
+    let scenario = Scenario::new("film_noop", Source::PagilaV3).await;
+    scenario.run(&[]);
+    scenario.run(&[]);
+    let row = scenario
+        .rollup()
+        .await
+        .query_one(
+            "SELECT film_stores_recomputed, film_weeks_recomputed, film_weeks_written, copies_changed
+               FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let counts: (i32, i32, i32, i32) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!(counts, (0, 0, 0, 0));
+}
+
+#[tokio::test]
+async fn export_writes_the_feature_panel_as_csv_with_a_header() {
+    let scenario = Scenario::new("film_export", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let path = std::env::temp_dir().join(format!("film_export_{}.csv", std::process::id()));
+    let output = scenario.rollup_command(&["export", "film_weekly_features", "-o", path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "film_id,store_id,week_beginning,title,category,rental_rate,rental_duration,copies,rented_rentals,\
+         returned_rentals,outstanding_rentals,peak_outstanding,utilisation,hours_all_copies_out,\
+         rented_previous_week,rented_previous_4_weeks,peak_previous_4_weeks,hours_all_copies_out_previous_4_weeks"
+    );
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("1,1,2022-02-14,ACADEMY DINOSAUR,Documentary,0.99,6,4,"), "{first}");
+    assert_eq!(1 + lines.count(), 1521 * 29);
+
+    // to stdout, and a name that is no table or view of the rollup
+    let output = scenario.rollup_command(&["export", "weekly_report"]);
+    let text = common::stdout(&output);
+    assert!(
+        text.starts_with("WeekBeginning,OutstandingRentals,ReturnedRentals\n2022-02-14,182,0\n"),
+        "{text}"
+    );
+    let output = scenario.rollup_command(&["export", "pg_shadow"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        common::stderr(&output).contains("no table or view rollup.pg_shadow"),
+        "{}",
+        common::stderr(&output)
+    );
+}
