@@ -55,6 +55,9 @@ pub mod verify {
     pub const COUNTED_RENTAL_WEEK_PAIR: Query = query!("verify/03_counted_rental_week_pair.sql");
     pub const WEEKLY_RENTALS_EXPECTED: Query = query!("verify/04_weekly_rentals_expected.sql");
     pub const WEEKLY_RENTALS_DIFFERENCE: Query = query!("verify/05_weekly_rentals_difference.sql");
+    pub const FILM_RENTAL_WEEK_PAIR: Query = query!("verify/06_film_rental_week_pair.sql");
+    pub const FILM_WEEKLY_EXPECTED: Query = query!("verify/07_film_weekly_expected.sql");
+    pub const FILM_WEEKLY_DIFFERENCE: Query = query!("verify/08_film_weekly_difference.sql");
 }
 
 pub mod bookkeeping {

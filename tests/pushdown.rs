@@ -92,6 +92,15 @@ async fn every_source_read_is_filtered_or_aggregated_on_the_source() {
     assert!(remote_sql.contains("width_bucket(rental_date, $1::timestamp with time zone[])"), "{remote_sql}");
     assert!(remote_sql.contains("count(*) FILTER (WHERE (return_date < rental_date))"), "{remote_sql}");
     assert!(remote_sql.ends_with("GROUP BY 1, 2"), "{remote_sql}");
+
+    // rollup verify, per film: rental joined to inventory and aggregated, all on the source.
+    let (plan, remote_sql) =
+        explain(&transaction, include_str!("../queries/verify/06_film_rental_week_pair.sql"), &[]).await;
+    assert!(
+        plan.contains("Relations: Aggregate on ((source.rental r) INNER JOIN (source.inventory i))"),
+        "{plan}"
+    );
+    assert!(remote_sql.ends_with("GROUP BY 1, 2, 3, 4"), "{remote_sql}");
 }
 
 #[tokio::test]

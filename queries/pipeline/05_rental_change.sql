@@ -45,6 +45,8 @@ new_state AS (
 SELECT n.rental_id,
        'upserted'::text AS change,
        o.inventory_id AS old_inventory_id,
+       o.rental_date AS old_rental_date,
+       o.return_date AS old_return_date,
        o.rental_week AS old_rental_week,
        o.return_week AS old_return_week,
        n.rental_week AS new_rental_week,
@@ -56,7 +58,8 @@ SELECT n.rental_id,
        IS DISTINCT FROM
        (n.rental_date, n.return_date, n.inventory_id, n.last_update, n.rental_week, n.return_week)
 UNION ALL
-SELECT s.rental_id, 'deleted', s.inventory_id, s.rental_week, s.return_week, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT s.rental_id, 'deleted', s.inventory_id, s.rental_date, s.return_date, s.rental_week, s.return_week,
+       NULL, NULL, NULL, NULL, NULL, NULL
   FROM rollup.rental_shadow AS s
  WHERE s.rental_id / $2::integer IN (SELECT bucket FROM bucket_fingerprint WHERE differs)
    AND NOT EXISTS (SELECT FROM pulled AS p WHERE p.rental_id = s.rental_id);

@@ -1,7 +1,9 @@
--- Step 7: the (film, store) pairs whose weekly rows can have changed: where each moved rental was
--- counted before (its old copy, as the last run saw it) and is counted now (its copy now), and
--- both owners of every copy added, removed or moved (their rentals and their copy counts change).
--- Runs before the shadows are updated, which still hold the old state.
+-- Step 7: the (film, store) pairs whose weekly rows can have changed:
+--   * where each rental that moved (to other instants, weeks or copy) was counted before (its old
+--     copy, as the last run saw it) and is counted now (its copy now): the peak and the hours
+--     with every copy out depend on the instants, not only on the weeks;
+--   * both owners of every copy added, removed or moved: their rentals and copy counts change.
+-- Runs before the shadows are updated, while they still hold the old state.
 CREATE TEMP TABLE touched_film_store ON COMMIT DROP AS
 WITH copy_now AS (
     SELECT s.inventory_id, s.film_id, s.store_id
@@ -12,8 +14,8 @@ WITH copy_now AS (
 ),
 moved_rental AS (
     SELECT * FROM rental_change
-     WHERE (old_rental_week, old_return_week, old_inventory_id)
-           IS DISTINCT FROM (new_rental_week, new_return_week, inventory_id)
+     WHERE (old_rental_week, old_return_week, old_rental_date, old_return_date, old_inventory_id)
+           IS DISTINCT FROM (new_rental_week, new_return_week, rental_date, return_date, inventory_id)
 ),
 moved_copy AS (
     SELECT * FROM inventory_change

@@ -48,11 +48,20 @@ pub async fn run(options: Options) -> Result<()> {
     verify::COUNTED_RENTAL_WEEK_PAIR.run_step(&transaction, &[]).await?;
     let weeks = verify::WEEKLY_RENTALS_EXPECTED.run_step(&transaction, &[&through]).await?;
     let differences = verify::WEEKLY_RENTALS_DIFFERENCE.query(&transaction, &[]).await?;
+    verify::FILM_RENTAL_WEEK_PAIR.run_step(&transaction, &[]).await?;
+    let film_weeks = verify::FILM_WEEKLY_EXPECTED.run_step(&transaction, &[]).await?;
+    let film_differences = verify::FILM_WEEKLY_DIFFERENCE.query(&transaction, &[]).await?;
     transaction.rollback().await?;
 
-    if differences.is_empty() {
-        println!("verified: rollup.weekly_rentals matches the source ({weeks} weeks, time zone {time_zone})");
+    if differences.is_empty() && film_differences.is_empty() {
+        println!(
+            "verified: rollup.weekly_rentals ({weeks} weeks) and the counts of rollup.film_weekly ({film_weeks} rows) \
+             match the source (time zone {time_zone})"
+        );
         return Ok(());
+    }
+    if differences.is_empty() {
+        return film_weekly_differs(&film_differences);
     }
     let cell = |value: Option<i64>| value.map(|value| value.to_string()).unwrap_or_else(|| String::from("-"));
     let rows: Vec<Vec<String>> = differences
@@ -82,9 +91,58 @@ pub async fn run(options: Options) -> Result<()> {
             &rows,
         )
     );
+    if !film_differences.is_empty() {
+        println!();
+        let _ = film_weekly_differs(&film_differences);
+    }
     bail!(
         "{} week(s) of rollup.weekly_rentals differ from the source (listed above); \
          `rollup run` brings them up to date, `rollup run --full` rebuilds them",
         differences.len()
+    )
+}
+
+/// Prints the first differing rows of rollup.film_weekly and fails with how many differ.
+fn film_weekly_differs(rows: &[tokio_postgres::Row]) -> Result<()> {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![
+                row.get::<_, i32>("film_id").to_string(),
+                row.get::<_, i32>("store_id").to_string(),
+                row.get::<_, NaiveDate>("week_beginning").to_string(),
+            ];
+            cells.extend((3..11).map(|index| {
+                row.get::<_, Option<i64>>(index)
+                    .map(|value| value.to_string())
+                    .unwrap_or_else(|| String::from("-"))
+            }));
+            cells
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "film",
+                "store",
+                "week",
+                "rented (stored)",
+                "rented (source)",
+                "returned (stored)",
+                "returned (source)",
+                "outstanding (stored)",
+                "outstanding (source)",
+                "copies (stored)",
+                "copies (source)",
+            ],
+            &cells,
+        )
+    );
+    let total: i64 = rows[0].get("differing");
+    bail!(
+        "{total} row(s) of rollup.film_weekly differ from the source (the first {} listed above); \
+         `rollup run` brings them up to date, `rollup run --full` rebuilds them",
+        rows.len()
     )
 }
