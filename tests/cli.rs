@@ -112,6 +112,11 @@ async fn status_describes_what_the_rollup_holds() {
     let text = stdout(&output);
     assert!(text.contains("built with: time zone UTC, weeks from monday"), "{text}");
     assert!(text.contains("weeks: 2022-02-14 .. 2022-08-29 (29 weeks)"), "{text}");
+    assert!(
+        text.contains("rows: rollup.weekly_rentals 29, rollup.film_weekly 18025, rollup.film 1000,"),
+        "{text}"
+    );
+    assert!(text.contains("  copy_rented_while_out: 182 rental(s), e.g. rental "), "{text}");
     assert!(text.lines().any(|line| line.contains("| full ") && line.contains("| succeeded ")), "{text}");
     assert!(!text.contains(&password()));
 

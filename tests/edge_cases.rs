@@ -22,6 +22,14 @@ async fn with_rentals(scenario: &Scenario, rows: &[(&str, Option<&str>)]) {
     }
 }
 
+/// The kinds of rollup.data_issue's findings, sorted.
+async fn findings(scenario: &Scenario) -> Vec<String> {
+    let rollup = scenario.rollup().await;
+    let rows =
+        rollup.query("SELECT kind FROM rollup.data_issue ORDER BY kind, rental_id", &[]).await.unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
+}
+
 fn week(monday: &str, counts: [i64; 6]) -> Week {
     let [rented, returned, at_start, at_end, during, peak] = counts;
     Week {
@@ -77,6 +85,7 @@ async fn edges_of_the_week_definition_in_utc() {
     );
     let run = scenario.last_run().await;
     assert_eq!((run.rentals_counted, run.rentals_quarantined), (Some(5), Some(1)));
+    assert_eq!(findings(&scenario).await, ["returned_before_rented"]);
 }
 
 #[tokio::test]
@@ -160,6 +169,7 @@ async fn implausible_dates_are_quarantined() {
     assert_same_weeks(&expected, &scenario.expected_weeks(Tz::UTC, None).await, "oracle");
     let run = scenario.last_run().await;
     assert_eq!((run.rentals_counted, run.rentals_quarantined), (Some(1), Some(3)));
+    assert_eq!(findings(&scenario).await, ["implausible_date", "implausible_date", "implausible_date"]);
 }
 
 /// Moving a rental one week earlier changes only rented and outstanding_at_start of the later

@@ -7,8 +7,8 @@ use crate::migrations;
 use crate::pipeline::inspect;
 use crate::table;
 
-/// Show the settings the rollup was built with, its week range and row counts, and the last runs
-/// from rollup.etl_run.
+/// Show the settings the rollup was built with, its week range and row counts, data-quality
+/// findings by kind, and the last runs from rollup.etl_run.
 ///
 /// Example: rollup status --runs 10
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,27 @@ pub async fn run(options: Options) -> Result<()> {
         (Some(first), Some(last)) => println!("weeks: {first} .. {last} ({weeks} weeks)"),
         _ => println!("weeks: none"),
     }
-    println!("rows: rollup.weekly_rentals {weeks}, rollup.etl_run {}", summary.get::<_, i64>("etl_run_rows"));
+    println!(
+        "rows: rollup.weekly_rentals {weeks}, rollup.film_weekly {}, rollup.film {}, rollup.etl_run {}",
+        summary.get::<_, i64>("film_weekly_rows"),
+        summary.get::<_, i64>("film_rows"),
+        summary.get::<_, i64>("etl_run_rows")
+    );
+
+    let issues = inspect::DATA_ISSUES.query(&client, &[]).await?;
+    if issues.is_empty() {
+        println!("data issues: none");
+    } else {
+        println!("data issues (rollup.data_issue):");
+        for issue in &issues {
+            println!(
+                "  {}: {} rental(s), e.g. rental {}",
+                issue.get::<_, String>("kind"),
+                issue.get::<_, i64>("rentals"),
+                issue.get::<_, i32>("example_rental")
+            );
+        }
+    }
 
     let runs = inspect::LAST_RUNS.query(&client, &[&options.runs]).await?;
     let number = |row: &tokio_postgres::Row, column: &str| {
