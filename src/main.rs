@@ -8,6 +8,7 @@ use pagila_rollup::cli::Cli;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     pagila_rollup::logging::init();
     match cli.command.run().await {
@@ -16,5 +17,14 @@ async fn main() -> ExitCode {
             eprintln!("error: {}", pagila_rollup::errors::render(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`rollup status | head`) is an error, and
+/// `println!` panics on it. Like any Unix tool, end quietly instead: restore the default action.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

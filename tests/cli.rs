@@ -125,3 +125,26 @@ async fn status_describes_what_the_rollup_holds() {
     assert!(report.contains(" 2022-08-29    |                183 |             673\n"), "{report}");
     assert!(report.ends_with("(29 rows)\n"), "{report}");
 }
+
+#[tokio::test]
+async fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let scenario = Scenario::new("cli_pipe", Source::PagilaV3).await;
+    scenario.run(&[]);
+    // like `rollup export film_weekly | head -1`
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollup"))
+        .args(["export", "film_weekly"])
+        .env("ROLLUP_URL", &scenario.rollup_url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("film_id,store_id,week_beginning,"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+}
