@@ -63,34 +63,7 @@ pub async fn run(options: Options) -> Result<()> {
     if differences.is_empty() {
         return film_weekly_differs(&film_differences);
     }
-    let cell = |value: Option<i64>| value.map(|value| value.to_string()).unwrap_or_else(|| String::from("-"));
-    let rows: Vec<Vec<String>> = differences
-        .iter()
-        .map(|row| {
-            let mut cells = vec![row.get::<_, NaiveDate>("week_beginning").to_string()];
-            cells.extend((1..row.len()).map(|index| cell(row.get(index))));
-            cells
-        })
-        .collect();
-    print!(
-        "{}",
-        table::render(
-            &[
-                "week",
-                "rented (stored)",
-                "rented (source)",
-                "returned (stored)",
-                "returned (source)",
-                "outstanding (stored)",
-                "outstanding (source)",
-                "at start (stored)",
-                "at start (source)",
-                "during (stored)",
-                "during (source)",
-            ],
-            &rows,
-        )
-    );
+    print!("{}", side_by_side(&differences));
     if !film_differences.is_empty() {
         println!();
         let _ = film_weekly_differs(&film_differences);
@@ -104,45 +77,50 @@ pub async fn run(options: Options) -> Result<()> {
 
 /// Prints the first differing rows of rollup.film_weekly and fails with how many differ.
 fn film_weekly_differs(rows: &[tokio_postgres::Row]) -> Result<()> {
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            let mut cells = vec![
-                row.get::<_, i32>("film_id").to_string(),
-                row.get::<_, i32>("store_id").to_string(),
-                row.get::<_, NaiveDate>("week_beginning").to_string(),
-            ];
-            cells.extend((3..11).map(|index| {
-                row.get::<_, Option<i64>>(index)
-                    .map(|value| value.to_string())
-                    .unwrap_or_else(|| String::from("-"))
-            }));
-            cells
-        })
-        .collect();
-    print!(
-        "{}",
-        table::render(
-            &[
-                "film",
-                "store",
-                "week",
-                "rented (stored)",
-                "rented (source)",
-                "returned (stored)",
-                "returned (source)",
-                "outstanding (stored)",
-                "outstanding (source)",
-                "copies (stored)",
-                "copies (source)",
-            ],
-            &cells,
-        )
-    );
+    print!("{}", side_by_side(rows));
     let total: i64 = rows[0].get("differing");
     bail!(
         "{total} row(s) of rollup.film_weekly differ from the source (the first {} listed above); \
          `rollup run` brings them up to date, `rollup run --full` rebuilds them",
         rows.len()
     )
+}
+
+/// The difference rows as a table: key columns as they are, `stored_x` and `expected_x` as
+/// "x (stored)" and "x (source)", a missing side as "-". The `differing` total is left out.
+fn side_by_side(rows: &[tokio_postgres::Row]) -> String {
+    use tokio_postgres::types::Type;
+    let columns: Vec<(usize, String)> = rows[0]
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, column)| column.name() != "differing")
+        .map(|(index, column)| {
+            let name = column.name();
+            let header = match (name.strip_prefix("stored_"), name.strip_prefix("expected_")) {
+                (Some(what), _) => format!("{what} (stored)"),
+                (_, Some(what)) => format!("{what} (source)"),
+                _ => name.to_owned(),
+            };
+            (index, header)
+        })
+        .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|(index, _)| {
+                    let text = match *row.columns()[*index].type_() {
+                        Type::DATE => row.get::<_, Option<NaiveDate>>(index).map(|value| value.to_string()),
+                        Type::INT4 => row.get::<_, Option<i32>>(index).map(|value| value.to_string()),
+                        _ => row.get::<_, Option<i64>>(index).map(|value| value.to_string()),
+                    };
+                    text.unwrap_or_else(|| String::from("-"))
+                })
+                .collect()
+        })
+        .collect();
+    let headers: Vec<&str> = columns.iter().map(|(_, header)| header.as_str()).collect();
+    table::render(&headers, &cells)
 }
