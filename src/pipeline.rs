@@ -73,6 +73,7 @@ pub mod bookkeeping {
     pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
     pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
     pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
+    pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");

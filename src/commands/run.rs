@@ -208,6 +208,7 @@ async fn refresh(
     repull_differing_buckets(&transaction).await?;
     steps::RENTAL_CHANGE.run_step(&transaction, &[&options.timezone, &BUCKET_SIZE]).await?;
     steps::INVENTORY_CHANGE.run_step(&transaction, &[]).await?;
+    bookkeeping::ANALYZE_CHANGES.run_step(&transaction, &[]).await?;
     steps::TOUCHED_FILM_STORE.run_step(&transaction, &[]).await?;
     let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
     let copies = steps::INVENTORY_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
