@@ -1,6 +1,7 @@
--- Step 18: data-quality findings for the rentals this run could have changed: every changed or
--- deleted rental, and every rental of a copy that such a rental left or entered or that itself
--- changed (a copy's rentals are judged together: one rented while another is open).
+-- Step 18: data-quality findings for the rentals this run could have changed: every rental of a
+-- copy that a changed rental left or entered, or that itself changed (a copy's rentals are judged
+-- together: one rented while another is open). Every changed rental is among them, since its
+-- copy is touched; deleted rentals lose their findings.
 -- $1 run_id
 WITH touched_copy AS (
     SELECT old_inventory_id AS inventory_id FROM rental_change WHERE old_inventory_id IS NOT NULL
@@ -9,15 +10,10 @@ WITH touched_copy AS (
     UNION
     SELECT inventory_id FROM inventory_change
 ),
-touched_rental AS (
-    SELECT rental_id FROM rental_change
-    UNION
-    SELECT s.rental_id FROM rollup.rental_shadow AS s JOIN touched_copy AS c USING (inventory_id)
-),
 judged AS (
     SELECT s.*
       FROM rollup.rental_shadow AS s
-      JOIN touched_rental AS t USING (rental_id)
+      JOIN touched_copy AS c USING (inventory_id)
 ),
 found AS (
     SELECT rental_id, 'returned_before_rented' AS kind,
@@ -40,17 +36,17 @@ found AS (
            format('copy %s was rented again %s while this rental (rented %s) was %s',
                   inventory_id, next_rented, rental_date,
                   CASE WHEN return_date IS NULL THEN 'never returned' ELSE 'out until ' || return_date END)
-      FROM (SELECT s.rental_id, s.inventory_id, s.rental_date, s.return_date,
-                   lead(s.rental_date) OVER (PARTITION BY s.inventory_id ORDER BY s.rental_date, s.rental_id)
+      FROM (SELECT j.rental_id, j.inventory_id, j.rental_date, j.return_date,
+                   lead(j.rental_date) OVER (PARTITION BY j.inventory_id ORDER BY j.rental_date, j.rental_id)
                        AS next_rented
-              FROM rollup.rental_shadow AS s
-              JOIN touched_copy AS c USING (inventory_id)
-             WHERE s.rental_week IS NOT NULL) AS copy_history
+              FROM judged AS j
+             WHERE j.rental_week IS NOT NULL) AS copy_history
      WHERE next_rented IS NOT NULL AND (return_date IS NULL OR return_date > next_rented)
 ),
 deleted AS (
     DELETE FROM rollup.data_issue AS d
-     WHERE d.rental_id IN (SELECT rental_id FROM touched_rental)
+     WHERE (EXISTS (SELECT FROM rental_change AS c WHERE c.rental_id = d.rental_id)
+            OR EXISTS (SELECT FROM judged AS j WHERE j.rental_id = d.rental_id))
        AND NOT EXISTS (SELECT FROM found AS f WHERE f.rental_id = d.rental_id AND f.kind = d.kind)
     RETURNING 1
 ),
