@@ -6,7 +6,8 @@ use crate::commands::{export, migrate, report, run, status, verify};
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
 ///
 /// The rollup database reads the source through postgres_fdw; `rollup run` migrates the rollup
-/// database, links it to the source and refreshes rollup.weekly_rentals.
+/// database, links it to the source and refreshes rollup.weekly_rentals, rollup.film_weekly and
+/// rollup.data_issue, recomputing only what the source's changes reach.
 ///
 /// Settings come from flags or the environment (SOURCE_URL, ROLLUP_URL, FDW_SOURCE_URL,
 /// ROLLUP_TIMEZONE). Exit codes: 0 success, 1 failure (the message says what failed), 2 bad usage.

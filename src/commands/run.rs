@@ -40,7 +40,7 @@ const RUN_LOCK_KEY: i64 = 0x7061_6769_6c61_2d72;
 const BUCKET_SIZE: i32 = 1000;
 
 /// Migrate the rollup database, link it to the source through postgres_fdw, and build or refresh
-/// rollup.weekly_rentals. The first run, and every run whose time zone differs from the one the
+/// rollup.weekly_rentals, rollup.film_weekly (per film and store) and rollup.data_issue. The first run, and every run whose time zone differs from the one the
 /// rollup was built with, builds from scratch; later runs pull only the rentals changed since the
 /// last run (plus a fingerprint per 1000 rentals to catch deletes), recompute only the weeks those
 /// changes reach, and write only rows whose values changed.
