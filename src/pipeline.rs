@@ -63,6 +63,10 @@ pub mod verify {
 pub mod bookkeeping {
     use super::Query;
     pub const TRANSACTION_SETTINGS: Query = query!("run/transaction_settings.sql");
+    pub const SCHEMA_PRESENT: Query = query!("run/schema_present.sql");
+    pub const RUN_LOCK_TRY: Query = query!("run/run_lock_try.sql");
+    pub const RUN_LOCK_WAIT: Query = query!("run/run_lock_wait.sql");
+    pub const RUN_LOCK_RELEASE: Query = query!("run/run_lock_release.sql");
     pub const TIME_ZONE_KNOWN: Query = query!("run/time_zone_known.sql");
     pub const LOOKBACK_VALID: Query = query!("run/lookback_valid.sql");
     pub const ABANDON_STALE_RUNS: Query = query!("run/abandon_stale_runs.sql");

@@ -14,5 +14,5 @@ upserted AS (
        SET film_id = excluded.film_id, store_id = excluded.store_id, last_update = excluded.last_update
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM upserted) AS copies_changed,
-       (SELECT count(*) FROM deleted) AS copies_deleted;
+SELECT (SELECT count(*) FROM upserted)::integer AS copies_changed,
+       (SELECT count(*) FROM deleted)::integer AS copies_deleted;

@@ -105,7 +105,7 @@ pub struct Outcome {
     pub weeks_inserted: i32,
     pub weeks_updated: i32,
     pub weeks_deleted: i32,
-    pub copies_changed: i64,
+    pub copies_changed: i32,
     pub film_stores_recomputed: i32,
     pub film_weeks_recomputed: i32,
     pub film_weeks_written: i32,
@@ -248,7 +248,7 @@ async fn refresh(
         weeks_inserted: applied.get("weeks_inserted"),
         weeks_updated: applied.get("weeks_updated"),
         weeks_deleted: applied.get("weeks_deleted"),
-        copies_changed: copies.get::<_, i64>("copies_changed") + copies.get::<_, i64>("copies_deleted"),
+        copies_changed: copies.get::<_, i32>("copies_changed") + copies.get::<_, i32>("copies_deleted"),
         film_stores_recomputed: film_stores as i32,
         film_weeks_recomputed: film_applied.get("film_weeks_recomputed"),
         film_weeks_written: written(&film_applied, "film_weeks"),
@@ -279,7 +279,7 @@ async fn refresh(
                 &outcome.weeks_inserted,
                 &outcome.weeks_updated,
                 &outcome.weeks_deleted,
-                &(outcome.copies_changed as i32),
+                &outcome.copies_changed,
                 &outcome.film_stores_recomputed,
                 &outcome.film_weeks_recomputed,
                 &outcome.film_weeks_written,
@@ -362,24 +362,17 @@ async fn link_source(transaction: &tokio_postgres::Transaction<'_>, fdw_source: 
 }
 
 async fn acquire_run_lock(client: &Client) -> Result<()> {
-    let acquired: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&RUN_LOCK_KEY])
-        .await
-        .context("could not take the run lock")?
-        .get(0);
+    let acquired: bool = bookkeeping::RUN_LOCK_TRY.query_one(client, &[&RUN_LOCK_KEY]).await?.get(0);
     if !acquired {
         info!("another run is in progress on this rollup database; waiting for it to finish");
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&RUN_LOCK_KEY])
-            .await
-            .context("could not take the run lock")?;
+        bookkeeping::RUN_LOCK_WAIT.execute(client, &[&RUN_LOCK_KEY]).await?;
     }
     Ok(())
 }
 
 async fn release_run_lock(client: &Client) {
-    if let Err(error) = client.execute("SELECT pg_advisory_unlock($1)", &[&RUN_LOCK_KEY]).await {
-        warn!("could not release the run lock (it goes with the connection): {error}");
+    if let Err(error) = bookkeeping::RUN_LOCK_RELEASE.execute(client, &[&RUN_LOCK_KEY]).await {
+        warn!("could not release the run lock (it goes with the connection): {}", errors::render(&error));
     }
 }
 

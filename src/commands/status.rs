@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::connection::RollupDatabase;
 use crate::migrations;
-use crate::pipeline::inspect;
+use crate::pipeline::{bookkeeping, inspect};
 use crate::table;
 
 /// Show the settings the rollup was built with, its week range and row counts, data-quality
@@ -25,8 +25,7 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<()> {
     let target = options.rollup.target()?;
     let client = target.connect().await?;
-    let migrated: bool =
-        client.query_one("SELECT to_regclass('rollup.etl_run') IS NOT NULL", &[]).await?.get(0);
+    let migrated: bool = bookkeeping::SCHEMA_PRESENT.query_one(&client, &[]).await?.get("migrated");
     println!("rollup database: {}", target.describe());
     if !migrated {
         println!("not migrated yet: run `rollup migrate` or `rollup run`");

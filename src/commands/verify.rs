@@ -26,11 +26,8 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<()> {
     let target = options.rollup.target()?;
     let mut client = target.connect().await?;
-    let linked: bool = client
-        .query_one("SELECT to_regclass('rollup.build_settings') IS NOT NULL AND to_regclass('source.rental') IS NOT NULL", &[])
-        .await?
-        .get(0);
-    let built = match linked {
+    let present = bookkeeping::SCHEMA_PRESENT.query_one(&client, &[]).await?;
+    let built = match present.get::<_, bool>("migrated") && present.get::<_, bool>("linked") {
         true => bookkeeping::BUILD_SETTINGS.query_opt(&client, &[]).await?,
         false => None,
     };
