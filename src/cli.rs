@@ -1,7 +1,7 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{export, migrate, report, run, status, verify};
+use crate::commands::{export, generate, migrate, report, run, status, verify};
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
 ///
@@ -26,6 +26,7 @@ pub enum Command {
     Report(report::Options),
     Verify(verify::Options),
     Export(export::Options),
+    Generate(generate::Options),
 }
 
 impl Command {
@@ -37,6 +38,7 @@ impl Command {
             Command::Report(options) => report::run(options).await,
             Command::Verify(options) => verify::run(options).await,
             Command::Export(options) => export::run(options).await,
+            Command::Generate(options) => generate::run(options).await,
         }
     }
 }

@@ -27,13 +27,17 @@ pub struct RollupDatabase {
     pub rollup_url: Option<String>,
 }
 
-/// The source database (Pagila), as this program and as the rollup server reach it.
+/// The source database (Pagila), as this program reaches it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SourceDatabase {
     /// PostgreSQL URL of the source (Pagila) database, e.g. postgres://user:password@host:5432/pagila
     #[arg(long, env = "SOURCE_URL", hide_env_values = true, value_name = "URL")]
     pub source_url: Option<String>,
+}
 
+/// The source database as the rollup server reaches it, for the commands that link the two.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FdwSource {
     /// How the rollup *server* reaches the source, for postgres_fdw [default: the source URL].
     /// Differs when the two servers see each other under other names than this program sees them,
     /// e.g. postgres://user:password@source:5432/pagila under Docker Compose.
@@ -51,14 +55,16 @@ impl SourceDatabase {
     pub fn target(&self) -> Result<Target> {
         Target::parse("source", "SOURCE_URL", "--source-url", self.source_url.as_deref())
     }
+}
 
+impl FdwSource {
     /// The source as postgres_fdw on the rollup server will connect to it.
-    pub fn fdw_target(&self) -> Result<Target> {
+    pub fn target(&self, source: &SourceDatabase) -> Result<Target> {
         match self.fdw_source_url.as_deref() {
             Some(url) => {
                 Target::parse("source (for postgres_fdw)", "FDW_SOURCE_URL", "--fdw-source-url", Some(url))
             }
-            None => self.target(),
+            None => source.target(),
         }
     }
 }
@@ -130,6 +136,13 @@ impl Target {
 
     pub fn database(&self) -> &str {
         self.config.get_dbname().unwrap_or_default()
+    }
+
+    /// The same server and credentials, another database on it.
+    pub fn with_database(&self, role: &'static str, database: &str) -> Target {
+        let mut config = self.config.clone();
+        config.dbname(database);
+        Target { role, variable: self.variable, config }
     }
 
     pub fn password(&self) -> Option<String> {

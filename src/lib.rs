@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod connection;
+pub mod copy;
 pub mod errors;
 pub mod logging;
 pub mod migrations;

@@ -95,6 +95,42 @@ pub mod inspect {
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
 }
 
+/// `rollup generate`: a synthetic source, built by SQL on the source server.
+pub mod generate {
+    use super::Query;
+    pub const DATABASE_EXISTS: Query = query!("generate/database/exists.sql");
+    pub const CREATE_DATABASE: Query = query!("generate/database/create_statement.sql");
+    pub const DROP_DATABASE: Query = query!("generate/database/drop_statement.sql");
+    pub const GENERATED: Query = query!("generate/database/generated.sql");
+    pub const SCHEMA: Query = query!("generate/01_schema.sql");
+    pub const SETTINGS: Query = query!("generate/02_settings.sql");
+    /// Step 3: (COPY out of Pagila, COPY into the generated database), table by table.
+    pub const FROM_PAGILA: [(Query, Query); 4] = [
+        (
+            query!("generate/03_from_pagila/category.out.sql"),
+            query!("generate/03_from_pagila/category.in.sql"),
+        ),
+        (query!("generate/03_from_pagila/film.out.sql"), query!("generate/03_from_pagila/film.in.sql")),
+        (
+            query!("generate/03_from_pagila/film_category.out.sql"),
+            query!("generate/03_from_pagila/film_category.in.sql"),
+        ),
+        (
+            query!("generate/03_from_pagila/customer.out.sql"),
+            query!("generate/03_from_pagila/customer.in.sql"),
+        ),
+    ];
+    pub const STORE_CUSTOMER: Query = query!("generate/04_store_customer.sql");
+    pub const DEMAND: Query = query!("generate/05_demand.sql");
+    pub const INVENTORY: Query = query!("generate/06_inventory.sql");
+    pub const RENTAL: Query = query!("generate/07_rental.sql");
+    pub const INDEXES: Query = query!("generate/08_indexes.sql");
+    pub const SUMMARY: Query = query!("generate/09_summary.sql");
+    pub const CHURN_STARTED: Query = query!("generate/churn/01_started.sql");
+    pub const CHURN_APPLIED: Query = query!("generate/churn/02_applied.sql");
+    pub const CHURN_SUMMARY: Query = query!("generate/churn/03_summary.sql");
+}
+
 impl Query {
     /// Runs a pipeline step and logs one line with its row count and duration.
     pub async fn run_step(&self, client: &impl GenericClient, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
@@ -116,6 +152,15 @@ impl Query {
         info!(step = self.step_name(), elapsed_ms = started.elapsed().as_millis() as u64, "step done");
         failpoint(self.step_name()).await?;
         Ok(row)
+    }
+
+    /// Runs a file of several statements without parameters (DDL, or steps that read their
+    /// settings from a table), logging its duration like a pipeline step.
+    pub async fn run_script(&self, client: &impl GenericClient) -> Result<()> {
+        let started = Instant::now();
+        client.batch_execute(self.sql).await.with_context(|| self.failed())?;
+        info!(step = self.step_name(), elapsed_ms = started.elapsed().as_millis() as u64, "step done");
+        Ok(())
     }
 
     pub async fn execute(&self, client: &impl GenericClient, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
@@ -156,7 +201,7 @@ impl Query {
         file.strip_suffix(".sql").unwrap_or(file)
     }
 
-    fn failed(&self) -> String {
+    pub(crate) fn failed(&self) -> String {
         format!("query queries/{} failed", self.name)
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, each holding its options and its `run`.
 pub mod export;
+pub mod generate;
 pub mod migrate;
 pub mod report;
 pub mod run;

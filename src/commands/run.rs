@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Client;
 use tracing::{info, instrument, warn};
 
-use crate::connection::{RollupDatabase, SourceDatabase, Target};
+use crate::connection::{FdwSource, RollupDatabase, SourceDatabase, Target};
 use crate::errors;
 use crate::migrations;
 use crate::pipeline::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, failpoint, steps};
@@ -54,6 +54,9 @@ pub struct Options {
 
     #[command(flatten)]
     pub source: SourceDatabase,
+
+    #[command(flatten)]
+    pub fdw_source: FdwSource,
 
     /// IANA time zone in which weeks begin at Monday 00:00. Changing it rebuilds everything.
     #[arg(long, env = "ROLLUP_TIMEZONE", default_value = "UTC", value_name = "ZONE")]
@@ -150,7 +153,7 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
     let started = Instant::now();
     let rollup = options.rollup.target()?;
     let source = options.source.target()?;
-    let fdw_source = options.source.fdw_target()?;
+    let fdw_source = options.fdw_source.target(&options.source)?;
 
     // Reaching the source directly first turns a wrong SOURCE_URL into a plain connection error
     // instead of a postgres_fdw error relayed by the rollup server.

@@ -1,0 +1,1 @@
+COPY public.category (category_id, name, last_update) FROM STDIN

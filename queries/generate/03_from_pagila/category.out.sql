@@ -1,0 +1,1 @@
+COPY (SELECT category_id, name, last_update FROM category) TO STDOUT
