@@ -6,6 +6,8 @@
 #                pipeline, print the weekly report (PG_MODE=docker for Docker Compose)
 #   make reset   recreate the rollup database and reload the source from Pagila's files
 #   make test    unit and integration tests against a throw-away cluster
+#   make bench   benches/rollup.rs on the make-run servers: BENCH_RENTALS (default 10000000) and
+#                BENCH_REPEAT (default 3); writes bench/results.md. Quick: BENCH_RENTALS=200000
 #   make env     SOURCE_URL=... ROLLUP_URL=... lines for `eval`
 #   make psql    psql into the rollup database
 #   make down    stop the servers (their data stays under .pg/)
@@ -14,7 +16,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run reset test env psql down build lint
+.PHONY: run reset test bench env psql down build lint
 
 run: build
 	@scripts/dev.sh run
@@ -24,6 +26,9 @@ reset:
 
 test:
 	@scripts/test.sh
+
+bench:
+	@scripts/dev.sh bench
 
 env:
 	@scripts/dev.sh env

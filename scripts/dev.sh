@@ -7,7 +7,7 @@
 # Connection URLs reach `rollup` through the environment, never through its command line, so the
 # generated password does not show in `ps`.
 #
-# usage: scripts/dev.sh up|run|reset|env|psql|down
+# usage: scripts/dev.sh up|run|reset|env|psql|down|bench
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -111,6 +111,12 @@ reset)
     fi
     echo "reset: rollup database recreated, source reloaded from Pagila; the next 'make run' is a full build" >&2
     ;;
+bench)
+    # benches/rollup.rs on these servers; it generates its sources into databases of their own.
+    up
+    [[ $MODE == docker ]] || source_is_loaded || load_source
+    cd "$ROOT" && cargo bench --locked --bench rollup
+    ;;
 env)
     echo "SOURCE_URL=$SOURCE_URL"
     echo "ROLLUP_URL=$ROLLUP_URL"
@@ -128,5 +134,5 @@ down)
         pg_stop "$STATE/rollup"
     fi
     ;;
-*) die "usage: scripts/dev.sh up|run|reset|env|psql|down" ;;
+*) die "usage: scripts/dev.sh up|run|reset|env|psql|down|bench" ;;
 esac

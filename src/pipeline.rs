@@ -28,6 +28,8 @@ pub const REQUIRED_SOURCE_TABLES: &[&str] = &["rental", "inventory", "film_categ
 pub mod steps {
     use super::Query;
     pub const LINK_SOURCE: Query = query!("pipeline/01_link_source.sql");
+    pub const FULL_RENTAL_SHADOW_OUT: Query = query!("pipeline/02_full_rental_shadow.out.sql");
+    pub const FULL_RENTAL_SHADOW_IN: Query = query!("pipeline/02_full_rental_shadow.in.sql");
     pub const PULLED_RENTAL: Query = query!("pipeline/02_pulled_rental.sql");
     pub const BUCKET_FINGERPRINT: Query = query!("pipeline/03_bucket_fingerprint.sql");
     pub const REPULLED_RENTAL: Query = query!("pipeline/04_repulled_rental.sql");
@@ -76,6 +78,8 @@ pub mod bookkeeping {
     pub const CLEAR_WEEKLY_RENTALS: Query = query!("run/clear_weekly_rentals.sql");
     pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
     pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
+    pub const SHADOW_INDEXES_DROPPED: Query = query!("run/shadow_indexes_dropped.sql");
+    pub const SHADOW_INDEXES_RESTORED: Query = query!("run/shadow_indexes_restored.sql");
     pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");

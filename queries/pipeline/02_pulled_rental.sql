@@ -1,6 +1,8 @@
 -- Step 2: the source rentals changed since the last run (the cursor), or all of them.
 --
--- $1 is the cutoff: the previous run's watermark minus the lookback, or null for a full build.
+-- $1 is the cutoff: the previous run's watermark minus the lookback. $2 false (a full build, whose
+-- rentals 02_full_rental_shadow copied already) leaves the table empty: the one-time filter
+-- never opens the foreign scan.
 -- It reaches the source as a bound parameter (Remote SQL: `WHERE ((last_update >= $1))`). It is
 -- wrapped in a sub-select because COALESCE (like timestamptz - interval) is not shipped: written
 -- straight into the WHERE clause it would make postgres_fdw fetch every row and filter here.
@@ -10,4 +12,5 @@
 CREATE TEMP TABLE pulled_rental ON COMMIT DROP AS
 SELECT r.rental_id, r.rental_date, r.return_date, r.inventory_id, r.last_update
   FROM source.rental AS r
- WHERE r.last_update >= (SELECT coalesce($1::timestamptz, '-infinity'));
+ WHERE r.last_update >= (SELECT coalesce($1::timestamptz, '-infinity'))
+   AND $2::boolean;

@@ -1,8 +1,8 @@
 -- Step 18: data-quality findings for the rentals this run could have changed: every rental of a
 -- copy that a changed rental left or entered, or that itself changed (a copy's rentals are judged
 -- together: one rented while another is open). Every changed rental is among them, since its
--- copy is touched; deleted rentals lose their findings.
--- $1 run_id
+-- copy is touched; deleted rentals lose their findings. A full build ($2) judges every rental.
+-- $1 run_id, $2 full build
 WITH touched_copy AS (
     SELECT old_inventory_id AS inventory_id FROM rental_change WHERE old_inventory_id IS NOT NULL
     UNION
@@ -11,9 +11,12 @@ WITH touched_copy AS (
     SELECT inventory_id FROM inventory_change
 ),
 judged AS (
+    SELECT s.* FROM rollup.rental_shadow AS s WHERE $2::boolean
+    UNION ALL
     SELECT s.*
       FROM rollup.rental_shadow AS s
       JOIN touched_copy AS c USING (inventory_id)
+     WHERE NOT $2::boolean
 ),
 found AS (
     SELECT rental_id, 'returned_before_rented' AS kind,

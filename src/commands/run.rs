@@ -20,6 +20,7 @@ use tokio_postgres::Client;
 use tracing::{info, instrument, warn};
 
 use crate::connection::{FdwSource, RollupDatabase, SourceDatabase, Target};
+use crate::copy;
 use crate::errors;
 use crate::migrations;
 use crate::pipeline::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, failpoint, steps};
@@ -82,6 +83,12 @@ pub struct Options {
         allow_hyphen_values = true
     )]
     pub lookback: String,
+
+    /// Memory each sort or hash of the run may use on the rollup server before spilling to disk
+    /// (PostgreSQL's work_mem, for the run's transaction only). A full build of millions of
+    /// rentals sorts them several times; the server default (4MB) makes those sorts spill.
+    #[arg(long, env = "ROLLUP_WORK_MEM", default_value = "256MB", value_name = "SIZE")]
+    pub work_mem: String,
 
     /// Skip the per-bucket fingerprint comparison with the source. Faster on a large source, but
     /// deleted rentals, and rows committed by a transaction older than the lookback, are then
@@ -173,7 +180,7 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
         .get(0);
     info!(run_id, mode = mode.as_str(), time_zone = %options.timezone, "run started");
 
-    match refresh(&mut client, options, &fdw_source, run_id, mode, cutoff).await {
+    match refresh(&mut client, options, &source, &fdw_source, run_id, mode, cutoff).await {
         Ok(outcome) => {
             release_run_lock(&client).await;
             info!(elapsed_ms = started.elapsed().as_millis() as u64, "run committed");
@@ -191,6 +198,7 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
 async fn refresh(
     client: &mut Client,
     options: &Options,
+    source: &Target,
     fdw_source: &Target,
     run_id: i64,
     mode: Mode,
@@ -198,15 +206,23 @@ async fn refresh(
 ) -> Result<Outcome> {
     let transaction = client.transaction().await.context("could not begin the run's transaction")?;
     let reconcile = mode == Mode::Incremental && !options.no_reconcile;
-    bookkeeping::TRANSACTION_SETTINGS.execute(&transaction, &[]).await?;
+    bookkeeping::TRANSACTION_SETTINGS.query_one(&transaction, &[&options.work_mem]).await.with_context(
+        || format!("--work-mem / ROLLUP_WORK_MEM '{}' is not a memory size such as 256MB", options.work_mem),
+    )?;
 
     link_source(&transaction, fdw_source).await?;
-    if mode == Mode::Full {
+    let full = mode == Mode::Full;
+    let mut rows_copied = 0;
+    if full {
         bookkeeping::CLEAR_WEEKLY_RENTALS.run_step(&transaction, &[]).await?;
         bookkeeping::CLEAR_FILM_WEEKLY.run_step(&transaction, &[]).await?;
         bookkeeping::CLEAR_FOR_FULL_BUILD.run_step(&transaction, &[]).await?;
+        bookkeeping::SHADOW_INDEXES_DROPPED.run_script(&transaction).await?;
+        rows_copied = copy_rental_shadow(&transaction, source, &options.timezone).await?;
+        bookkeeping::SHADOW_INDEXES_RESTORED.run_script(&transaction).await?;
+        bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
     }
-    steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff]).await?;
+    steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff, &!full]).await?;
     steps::BUCKET_FINGERPRINT.run_step(&transaction, &[&BUCKET_SIZE, &reconcile]).await?;
     repull_differing_buckets(&transaction).await?;
     steps::RENTAL_CHANGE.run_step(&transaction, &[&options.timezone, &BUCKET_SIZE]).await?;
@@ -218,7 +234,7 @@ async fn refresh(
     if mode == Mode::Full {
         bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
     }
-    steps::TOUCHED_WEEK.run_step(&transaction, &[]).await?;
+    steps::TOUCHED_WEEK.run_step(&transaction, &[&full]).await?;
     steps::WEEK_SPINE.run_step(&transaction, &[&options.through]).await?;
     steps::WEEKLY_RENTALS_COMPUTED.run_step(&transaction, &[]).await?;
     let applied = steps::WEEKLY_RENTALS_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
@@ -226,7 +242,7 @@ async fn refresh(
     steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
     let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
     steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
-    steps::DATA_ISSUE_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
+    steps::DATA_ISSUE_APPLIED.run_step_one(&transaction, &[&run_id, &full]).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(&transaction, &[]).await?;
 
     let written = |row: &tokio_postgres::Row, prefix: &str| -> i32 {
@@ -239,10 +255,10 @@ async fn refresh(
         run_id,
         mode,
         reconciled: reconcile,
-        rows_pulled: counts.get("rows_pulled"),
+        rows_pulled: counts.get::<_, i64>("rows_pulled") + rows_copied as i64,
         buckets_compared: counts.get("buckets_compared"),
         buckets_repulled: counts.get("buckets_repulled"),
-        rentals_changed: rentals.get("rentals_changed"),
+        rentals_changed: rentals.get::<_, i64>("rentals_changed") + rows_copied as i64,
         rentals_deleted: rentals.get("rentals_deleted"),
         rentals_counted: counts.get("rentals_counted"),
         rentals_quarantined: counts.get("rentals_quarantined"),
@@ -297,6 +313,35 @@ async fn refresh(
     failpoint("commit").await?;
     transaction.commit().await.context("could not commit the run's transaction")?;
     Ok(outcome)
+}
+
+/// Step 2 of a full build: every source rental into the emptied shadow, streamed with COPY from a
+/// connection of its own to the source (see queries/pipeline/02_full_rental_shadow.out.sql).
+async fn copy_rental_shadow(
+    transaction: &tokio_postgres::Transaction<'_>,
+    source: &Target,
+    time_zone: &str,
+) -> Result<u64> {
+    let started = Instant::now();
+    let copy_out: String = steps::FULL_RENTAL_SHADOW_OUT.query_one(transaction, &[&time_zone]).await?.get(0);
+    let client = source.connect().await?;
+    let rows = copy::stream_statement(
+        &client,
+        &copy_out,
+        steps::FULL_RENTAL_SHADOW_OUT.name,
+        transaction,
+        &steps::FULL_RENTAL_SHADOW_IN,
+    )
+    .await
+    .context("could not copy the source's rentals into the rollup")?;
+    info!(
+        step = steps::FULL_RENTAL_SHADOW_IN.step_name(),
+        rows,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "step done"
+    );
+    failpoint(steps::FULL_RENTAL_SHADOW_IN.step_name()).await?;
+    Ok(rows)
 }
 
 /// Step 4, once per bucket whose fingerprints differ: pull it whole.

@@ -23,6 +23,9 @@ pub struct Options {
     pub rollup: RollupDatabase,
 }
 
+/// Verification aggregates on the source and joins a few hundred thousand rows here at most.
+const VERIFY_WORK_MEM: &str = "64MB";
+
 pub async fn run(options: Options) -> Result<()> {
     let target = options.rollup.target()?;
     let mut client = target.connect().await?;
@@ -39,7 +42,7 @@ pub async fn run(options: Options) -> Result<()> {
         bookkeeping::LAST_THROUGH.query_opt(&client, &[]).await?.and_then(|row| row.get(0));
 
     let transaction = client.transaction().await?;
-    bookkeeping::TRANSACTION_SETTINGS.execute(&transaction, &[]).await?;
+    bookkeeping::TRANSACTION_SETTINGS.query_one(&transaction, &[&VERIFY_WORK_MEM]).await?;
     verify::WEEK_BOUND.run_step(&transaction, &[&time_zone, &through]).await?;
     verify::RENTAL_WEEK_PAIR.run_step(&transaction, &[]).await?;
     verify::COUNTED_RENTAL_WEEK_PAIR.run_step(&transaction, &[]).await?;
