@@ -1,7 +1,7 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{export, migrate, report, run, status, verify};
+use crate::commands::{chart, export, migrate, report, run, status, verify};
 use crate::logging::LogFormat;
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
@@ -40,6 +40,7 @@ pub enum Command {
     Report(report::Options),
     Verify(verify::Options),
     Export(export::Options),
+    Chart(chart::Options),
 }
 
 impl Command {
@@ -51,6 +52,7 @@ impl Command {
             Command::Report(options) => report::run(options).await,
             Command::Verify(options) => verify::run(options).await,
             Command::Export(options) => export::run(options).await,
+            Command::Chart(options) => chart::run(options).await,
         }
     }
 }
