@@ -98,6 +98,9 @@ run)
     [[ $MODE == docker ]] || source_is_loaded || load_source
     rollup run
     rollup report
+    # The same weeks as a picture, beside the clusters (git-ignored).
+    rollup chart -o "$STATE/weekly.svg"
+    echo "chart of the weekly series: $STATE/weekly.svg (rollup chart -o weekly.png for a PNG)" >&2
     ;;
 reset)
     if [[ $MODE == docker ]]; then

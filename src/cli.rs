@@ -1,7 +1,8 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{export, generate, migrate, report, run, status, verify};
+use crate::commands::{chart, export, generate, migrate, report, run, status, verify};
+use crate::logging::LogFormat;
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
 ///
@@ -10,12 +11,25 @@ use crate::commands::{export, generate, migrate, report, run, status, verify};
 /// rollup.data_issue, recomputing only what the source's changes reach.
 ///
 /// Settings come from flags or the environment (SOURCE_URL, ROLLUP_URL, FDW_SOURCE_URL,
-/// ROLLUP_TIMEZONE). Exit codes: 0 success, 1 failure (the message says what failed), 2 bad usage.
+/// ROLLUP_TIMEZONE, ROLLUP_LOG_FORMAT; RUST_LOG filters the log). Exit codes: 0 success, 1 failure
+/// (the message says what failed), 2 bad usage.
 #[derive(Debug, Parser)]
 #[command(name = "rollup", version, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// How log lines on standard error look: text for a person, json for one JSON object per line
+    /// (a failure is then logged as a JSON record at level ERROR instead of an `error:` line).
+    #[arg(
+        long,
+        global = true,
+        env = "ROLLUP_LOG_FORMAT",
+        hide_env_values = true,
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +40,7 @@ pub enum Command {
     Report(report::Options),
     Verify(verify::Options),
     Export(export::Options),
+    Chart(chart::Options),
     Generate(generate::Options),
 }
 
@@ -38,6 +53,7 @@ impl Command {
             Command::Report(options) => report::run(options).await,
             Command::Verify(options) => verify::run(options).await,
             Command::Export(options) => export::run(options).await,
+            Command::Chart(options) => chart::run(options).await,
             Command::Generate(options) => generate::run(options).await,
         }
     }

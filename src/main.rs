@@ -1,20 +1,27 @@
 //! The `rollup` binary: parse the command line, run the subcommand, turn an error into one
-//! `error: ...` message with its whole cause chain and exit code 1. Everything else lives in the
-//! library so the tests can reach it.
+//! `error: ...` message with its whole cause chain (a JSON log record with `--log-format json`)
+//! and exit code 1. Everything else lives in the library so the tests can reach it.
 use std::process::ExitCode;
 
 use clap::Parser;
 use pagila_rollup::cli::Cli;
+use pagila_rollup::logging::LogFormat;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
-    pagila_rollup::logging::init();
+    let log_format = cli.log_format;
+    pagila_rollup::logging::init(log_format);
     match cli.command.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", pagila_rollup::errors::render(&error));
+            let message = pagila_rollup::errors::render(&error);
+            // A log collector reading JSON lines gets the failure as one more JSON record.
+            match log_format {
+                LogFormat::Text => eprintln!("error: {message}"),
+                LogFormat::Json => tracing::error!("{message}"),
+            }
             ExitCode::FAILURE
         }
     }

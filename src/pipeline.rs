@@ -95,6 +95,10 @@ pub mod inspect {
     pub const STATUS_SUMMARY: Query = query!("status/summary.sql");
     pub const LAST_RUNS: Query = query!("status/last_runs.sql");
     pub const DATA_ISSUES: Query = query!("status/data_issues.sql");
+    pub const STATUS_ROW_COUNTS: Query = query!("status/row_counts.sql");
+    pub const CHART_WEEKLY: Query = query!("chart/weekly.sql");
+    pub const CHART_FILM: Query = query!("chart/film.sql");
+    pub const CHART_FILM_WEEKLY: Query = query!("chart/film_weekly.sql");
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
 }

@@ -2,20 +2,7 @@
 //! code 1, no panic or backtrace, and never the password.
 mod common;
 
-use common::{Scenario, Source, password, stderr, stdout};
-
-/// Asserts a failed run with a clear, password-free message containing `expected`.
-fn assert_clear_failure(output: &std::process::Output, expected: &str) {
-    let text = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "exit code; stderr:\n{text}");
-    let error_line = text
-        .lines()
-        .find(|line| line.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line:\n{text}"));
-    assert!(error_line.contains(expected), "expected {expected:?} in:\n{error_line}");
-    assert!(!text.contains(&password()), "password leaked:\n{text}");
-    assert!(!text.contains("panicked") && !text.contains("RUST_BACKTRACE"), "panic:\n{text}");
-}
+use common::{Scenario, Source, assert_clear_failure, password, stderr, stdout};
 
 #[tokio::test]
 async fn bad_settings_fail_with_one_clear_line() {

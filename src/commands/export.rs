@@ -80,7 +80,8 @@ pub async fn run(options: Options) -> Result<()> {
     Ok(())
 }
 
-fn partial_path(path: &Path) -> PathBuf {
+/// `FILE.partial` beside `FILE`: where a file is written before it is renamed into place.
+pub(crate) fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|name| name.to_os_string()).unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)

@@ -314,6 +314,20 @@ pub fn assert_same_weeks(actual: &[Week], expected: &[Week], context: &str) {
     );
 }
 
+/// Asserts a failed command with one clear, password-free `error:` line containing `expected`,
+/// exit code 1 and no panic.
+pub fn assert_clear_failure(output: &Output, expected: &str) {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "exit code; stderr:\n{text}");
+    let error_line = text
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line:\n{text}"));
+    assert!(error_line.contains(expected), "expected {expected:?} in:\n{error_line}");
+    assert!(!text.contains(&password()), "password leaked:\n{text}");
+    assert!(!text.contains("panicked") && !text.contains("RUST_BACKTRACE"), "panic:\n{text}");
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
