@@ -78,8 +78,8 @@ pub mod bookkeeping {
     pub const CLEAR_WEEKLY_RENTALS: Query = query!("run/clear_weekly_rentals.sql");
     pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
     pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
-    pub const SHADOW_INDEXES_DROPPED: Query = query!("run/shadow_indexes_dropped.sql");
-    pub const SHADOW_INDEXES_RESTORED: Query = query!("run/shadow_indexes_restored.sql");
+    pub const INDEXES_DROPPED: Query = query!("run/indexes_dropped.sql");
+    pub const INDEXES_TO_RESTORE: Query = query!("run/indexes_to_restore.sql");
     pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");

@@ -8,8 +8,9 @@
 -- is recomputed.
 --
 -- The peak is a sweep over the recomputed weeks' events: +1 at every rental_date, -1 at every
--- return_date, netted per instant; the number out just after an instant is the number out at the
--- week's start plus the running sum of the week's deltas up to it. A rental is out at t when
+-- return_date; the number out just after an instant is the number out at the start of the first
+-- recomputed week plus the running sum of the deltas up to it, and a week's peak is the largest
+-- of those in the week, or the number out at its start. A rental is out at t when
 -- rental_date < t <= return_date, so a return and a rental at the same instant never overlap.
 CREATE TEMP TABLE weekly_rentals_computed ON COMMIT DROP AS
 WITH spine_week AS (
@@ -52,8 +53,11 @@ running AS (
       FROM recomputed_week AS r
      CROSS JOIN seed
 ),
-instant AS (
-    SELECT week, at, sum(delta) AS delta
+swept AS (
+    -- one pass over the recomputed weeks' events in time order, returns before rentals at the
+    -- same instant (see 15_film_weekly_computed.sql): the running sum is the number out after
+    -- each event, counted from the start of the first recomputed week
+    SELECT week, sum(delta) OVER (ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS since_first
       FROM (SELECT s.rental_week AS week, s.rental_date AS at, 1 AS delta
               FROM rollup.rental_shadow AS s, first_recomputed AS f
              WHERE s.rental_week >= f.week
@@ -61,12 +65,11 @@ instant AS (
             SELECT s.return_week, s.return_date, -1
               FROM rollup.rental_shadow AS s, first_recomputed AS f
              WHERE s.return_week >= f.week) AS event
-     GROUP BY week, at
 ),
 week_peak AS (
-    SELECT week, max(since_start) AS most_added
-      FROM (SELECT week, sum(delta) OVER (PARTITION BY week ORDER BY at) AS since_start FROM instant) AS swept
-     GROUP BY week
+    SELECT week, seed.outstanding + max(since_first) AS most_out
+      FROM swept CROSS JOIN seed
+     GROUP BY week, seed.outstanding
 )
 SELECT r.week AS week_beginning,
        r.rented::bigint AS rented_rentals,
@@ -74,7 +77,7 @@ SELECT r.week AS week_beginning,
        (r.outstanding_rentals - r.rented + r.returned)::bigint AS outstanding_at_start,
        r.outstanding_rentals::bigint AS outstanding_rentals,
        (r.outstanding_rentals + r.returned)::bigint AS out_during_week,
-       (r.outstanding_rentals - r.rented + r.returned + greatest(coalesce(p.most_added, 0), 0))::bigint
+       greatest(r.outstanding_rentals - r.rented + r.returned, coalesce(p.most_out, 0))::bigint
            AS peak_outstanding
   FROM running AS r
   LEFT JOIN week_peak AS p USING (week);

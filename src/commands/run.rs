@@ -217,9 +217,9 @@ async fn refresh(
         bookkeeping::CLEAR_WEEKLY_RENTALS.run_step(&transaction, &[]).await?;
         bookkeeping::CLEAR_FILM_WEEKLY.run_step(&transaction, &[]).await?;
         bookkeeping::CLEAR_FOR_FULL_BUILD.run_step(&transaction, &[]).await?;
-        bookkeeping::SHADOW_INDEXES_DROPPED.run_script(&transaction).await?;
+        bookkeeping::INDEXES_DROPPED.run_script(&transaction).await?;
         rows_copied = copy_rental_shadow(&transaction, source, &options.timezone).await?;
-        bookkeeping::SHADOW_INDEXES_RESTORED.run_script(&transaction).await?;
+        restore_indexes(&transaction, "rollup.rental_shadow").await?;
         bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
     }
     steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff, &!full]).await?;
@@ -241,6 +241,9 @@ async fn refresh(
     let film_stores = steps::RECOMPUTED_FILM_STORE.run_step(&transaction, &[]).await?;
     steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
     let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
+    if full {
+        restore_indexes(&transaction, "rollup.film_weekly").await?;
+    }
     steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
     steps::DATA_ISSUE_APPLIED.run_step_one(&transaction, &[&run_id, &full]).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(&transaction, &[]).await?;
@@ -342,6 +345,20 @@ async fn copy_rental_shadow(
     );
     failpoint(steps::FULL_RENTAL_SHADOW_IN.step_name()).await?;
     Ok(rows)
+}
+
+/// Full build: builds again the keys and indexes of `table` that indexes_dropped.sql dropped.
+async fn restore_indexes(transaction: &tokio_postgres::Transaction<'_>, table: &str) -> Result<()> {
+    let started = Instant::now();
+    for row in bookkeeping::INDEXES_TO_RESTORE.query(transaction, &[&table]).await? {
+        let statement: String = row.get(0);
+        transaction
+            .batch_execute(&statement)
+            .await
+            .with_context(|| format!("could not rebuild: {statement}"))?;
+    }
+    info!(step = "indexes_restored", table, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
+    Ok(())
 }
 
 /// Step 4, once per bucket whose fingerprints differ: pull it whole.
