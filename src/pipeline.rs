@@ -82,9 +82,11 @@ pub mod bookkeeping {
     pub const INDEXES_TO_RESTORE: Query = query!("run/indexes_to_restore.sql");
     pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
+    pub const ANALYZE_RECOMPUTED: Query = query!("run/analyze_recomputed.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
+    pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");
     pub const FAIL_RUN: Query = query!("run/fail_run.sql");
     pub const LAST_THROUGH: Query = query!("run/last_through.sql");

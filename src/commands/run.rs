@@ -95,6 +95,19 @@ pub struct Options {
     /// missed until the next reconciled or --full run.
     #[arg(long)]
     pub no_reconcile: bool,
+
+    /// Compare fingerprints with the source (which catches deletes and late commits) only when no
+    /// run has done so within this interval. Reconciling reads every source rental's fingerprint
+    /// (seconds at millions of rentals); a weekly schedule reconciles every run, one every few
+    /// minutes once a day. 0 reconciles every run.
+    #[arg(
+        long,
+        env = "ROLLUP_RECONCILE_EVERY",
+        default_value = "1 day",
+        value_name = "INTERVAL",
+        allow_hyphen_values = true
+    )]
+    pub reconcile_every: String,
 }
 
 /// What the run did, as recorded in rollup.etl_run.
@@ -205,7 +218,24 @@ async fn refresh(
     cutoff: Option<DateTime<Utc>>,
 ) -> Result<Outcome> {
     let transaction = client.transaction().await.context("could not begin the run's transaction")?;
-    let reconcile = mode == Mode::Incremental && !options.no_reconcile;
+    let reconcile = mode == Mode::Incremental
+        && !options.no_reconcile
+        && {
+            let due: bool = bookkeeping::RECONCILE_DUE
+            .query_one(&transaction, &[&options.reconcile_every])
+            .await
+            .with_context(|| {
+                format!(
+                    "--reconcile-every / ROLLUP_RECONCILE_EVERY '{}' is not a PostgreSQL interval such as '1 day'",
+                    options.reconcile_every
+                )
+            })?
+            .get(0);
+            if !due {
+                info!(every = %options.reconcile_every, "reconciled recently: not comparing fingerprints this run");
+            }
+            due
+        };
     bookkeeping::TRANSACTION_SETTINGS.query_one(&transaction, &[&options.work_mem]).await.with_context(
         || format!("--work-mem / ROLLUP_WORK_MEM '{}' is not a memory size such as 256MB", options.work_mem),
     )?;
@@ -240,6 +270,7 @@ async fn refresh(
     let applied = steps::WEEKLY_RENTALS_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
     let film_stores = steps::RECOMPUTED_FILM_STORE.run_step(&transaction, &[]).await?;
     steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
+    bookkeeping::ANALYZE_RECOMPUTED.run_step(&transaction, &[]).await?;
     let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
     if full {
         restore_indexes(&transaction, "rollup.film_weekly").await?;

@@ -117,6 +117,9 @@ impl Scenario {
             .env_remove("FDW_SOURCE_URL")
             .env_remove("ROLLUP_TIMEZONE")
             .env_remove("RUST_LOG")
+            // Every test run reconciles, so each change is caught by the run after it; the
+            // default interval has a test of its own.
+            .env("ROLLUP_RECONCILE_EVERY", "0")
             .env("SOURCE_URL", &self.source_url)
             .env("ROLLUP_URL", &self.rollup_url);
         for (key, value) in env {
