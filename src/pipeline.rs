@@ -65,6 +65,7 @@ pub mod verify {
 pub mod bookkeeping {
     use super::Query;
     pub const TRANSACTION_SETTINGS: Query = query!("run/transaction_settings.sql");
+    pub const LINK_CURRENT: Query = query!("run/link_current.sql");
     pub const SCHEMA_PRESENT: Query = query!("run/schema_present.sql");
     pub const RUN_LOCK_TRY: Query = query!("run/run_lock_try.sql");
     pub const RUN_LOCK_WAIT: Query = query!("run/run_lock_wait.sql");

@@ -8,7 +8,6 @@ SELECT film_id, store_id FROM touched_film_store
 UNION
 SELECT w.film_id, w.store_id
   FROM rollup.film_weekly AS w
- CROSS JOIN week_spine AS s
  WHERE w.week_beginning = (SELECT max(week_beginning) FROM rollup.film_weekly)
    AND w.outstanding_rentals > 0
-   AND s.last_week > w.week_beginning;
+   AND w.week_beginning < (SELECT last_week FROM week_spine);
