@@ -1,7 +1,8 @@
--- Step 15: the weekly rows of the recomputed (film, store) pairs.
+-- Step 15: the weekly rows of the recomputed (film, store) pairs, from_week to to_week (step 14).
 --
--- A rental belongs to the film and store of its copy (the inventory shadow, as it is now). Per
--- pair, one pass over its events in time order (+1 at rental_date, -1 at return_date) gives the
+-- A rental belongs to the film and store of its copy (the inventory shadow, as it is now). The
+-- number out when a pair's range begins is the stored outstanding count of the week before (no
+-- row: nothing was out). Per pair, one pass over its events of the range in time order (+1 at rental_date, -1 at return_date) gives the
 -- number out after each event and the instant of the next one; grouped by week, that is the
 -- week's counts, its peak and the time with at least `copies` rentals out after its first event.
 -- Returns sort before rentals at the same instant, so the number out after an instant's last
@@ -9,8 +10,8 @@
 -- between events of one instant are empty: a rental is out at t when rental_date < t <=
 -- return_date, so a return and a rental at the same instant never overlap. Between two events
 -- the number out does not change; a span is cut at the end of its week. Running sums over the
--- spine from the pair's first week carry the weeks without events. Only weeks in which something
--- was out are kept.
+-- range (from its first event, when nothing was out before it) carry the weeks without events.
+-- Only weeks in which something was out are kept.
 --
 -- $1 time zone
 CREATE TEMP TABLE film_weekly_computed ON COMMIT DROP AS
@@ -20,25 +21,33 @@ WITH copies AS (
       JOIN recomputed_film_store AS k USING (film_id, store_id)
      GROUP BY i.film_id, i.store_id
 ),
+seed AS (
+    SELECT k.film_id, k.store_id, k.from_week, k.to_week,
+           coalesce((SELECT w.outstanding_rentals FROM rollup.film_weekly AS w
+                      WHERE (w.film_id, w.store_id, w.week_beginning) = (k.film_id, k.store_id, k.from_week - 7)),
+                    0) AS outstanding
+      FROM recomputed_film_store AS k
+),
 event AS (
-    SELECT i.film_id, i.store_id, s.rental_week AS week, s.rental_date AS at, 1 AS delta
+    SELECT k.film_id, k.store_id, s.rental_week AS week, s.rental_date AS at, 1 AS delta
       FROM recomputed_film_store AS k
       JOIN rollup.inventory_shadow AS i USING (film_id, store_id)
       JOIN rollup.rental_shadow AS s ON s.inventory_id = i.inventory_id
-     WHERE s.rental_week IS NOT NULL
+     WHERE s.rental_week BETWEEN k.from_week AND k.to_week
     UNION ALL
-    SELECT i.film_id, i.store_id, s.return_week, s.return_date, -1
+    SELECT k.film_id, k.store_id, s.return_week, s.return_date, -1
       FROM recomputed_film_store AS k
       JOIN rollup.inventory_shadow AS i USING (film_id, store_id)
       JOIN rollup.rental_shadow AS s ON s.inventory_id = i.inventory_id
-     WHERE s.return_week IS NOT NULL
+     WHERE s.return_week BETWEEN k.from_week AND k.to_week
 ),
 swept AS (
-    SELECT film_id, store_id, week, at, delta,
-           sum(delta) OVER pair_in_time AS out_after,
-           lead(at) OVER pair_in_time AS next_at
-      FROM event
-    WINDOW pair_in_time AS (PARTITION BY film_id, store_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING)
+    SELECT e.film_id, e.store_id, e.week, e.at, e.delta,
+           seed.outstanding + sum(e.delta) OVER pair_in_time AS out_after,
+           lead(e.at) OVER pair_in_time AS next_at
+      FROM event AS e
+      JOIN seed USING (film_id, store_id)
+    WINDOW pair_in_time AS (PARTITION BY e.film_id, e.store_id ORDER BY e.at, e.delta ROWS UNBOUNDED PRECEDING)
 ),
 per_week AS (
     SELECT s.film_id, s.store_id, s.week,
@@ -53,16 +62,19 @@ per_week AS (
      GROUP BY s.film_id, s.store_id, s.week
 ),
 grid AS (
-    SELECT k.film_id, k.store_id, week::date AS week
-      FROM (SELECT film_id, store_id, min(week) AS first_week FROM per_week GROUP BY film_id, store_id) AS k,
-           week_spine AS s,
-           generate_series(k.first_week, s.last_week, interval '7 days') AS week
+    SELECT k.film_id, k.store_id, k.outstanding AS seed, week::date AS week
+      FROM (SELECT seed.*,
+                   CASE WHEN seed.outstanding > 0 THEN seed.from_week
+                        ELSE (SELECT min(p.week) FROM per_week AS p
+                               WHERE (p.film_id, p.store_id) = (seed.film_id, seed.store_id)) END AS first_week
+              FROM seed) AS k,
+           generate_series(k.first_week, k.to_week, interval '7 days') AS week
 ),
 weekly AS (
     SELECT g.film_id, g.store_id, g.week,
            coalesce(p.rented, 0) AS rented,
            coalesce(p.returned, 0) AS returned,
-           sum(coalesce(p.rented, 0) - coalesce(p.returned, 0))
+           g.seed + sum(coalesce(p.rented, 0) - coalesce(p.returned, 0))
                OVER (PARTITION BY g.film_id, g.store_id ORDER BY g.week ROWS UNBOUNDED PRECEDING) AS outstanding,
            p.most_out, p.first_at, p.all_out_after_first
       FROM grid AS g

@@ -1,5 +1,5 @@
 -- Step 16: write the recomputed pairs' rows into rollup.film_weekly, only what differs, and drop
--- rows outside the spine. Each way a row can go is found through an index (the week index for
+-- rows outside the spine, and rows of a recomputed range that it no longer has. Each way a row can go is found through an index (the week index for
 -- the spine's ends, the key for the recomputed pairs), so a run that recomputes nothing reads
 -- nothing of a table that holds millions of rows.
 -- $1 run_id
@@ -19,7 +19,8 @@ WITH doomed AS (
     SELECT w.film_id, w.store_id, w.week_beginning
       FROM recomputed_film_store AS k
       JOIN rollup.film_weekly AS w USING (film_id, store_id)
-     WHERE NOT EXISTS (SELECT FROM film_weekly_computed AS c
+     WHERE w.week_beginning BETWEEN k.from_week AND k.to_week
+       AND NOT EXISTS (SELECT FROM film_weekly_computed AS c
                         WHERE c.film_id = w.film_id AND c.store_id = w.store_id
                           AND c.week_beginning = w.week_beginning)
 ),
