@@ -64,10 +64,10 @@ per_week AS (
 grid AS (
     SELECT k.film_id, k.store_id, k.outstanding AS seed, week::date AS week
       FROM (SELECT seed.*,
-                   CASE WHEN seed.outstanding > 0 THEN seed.from_week
-                        ELSE (SELECT min(p.week) FROM per_week AS p
-                               WHERE (p.film_id, p.store_id) = (seed.film_id, seed.store_id)) END AS first_week
-              FROM seed) AS k,
+                   CASE WHEN seed.outstanding > 0 THEN seed.from_week ELSE first_event.week END AS first_week
+              FROM seed
+              LEFT JOIN (SELECT film_id, store_id, min(week) AS week FROM per_week GROUP BY film_id, store_id)
+                        AS first_event USING (film_id, store_id)) AS k,
            generate_series(k.first_week, k.to_week, interval '7 days') AS week
 ),
 weekly AS (
