@@ -1,7 +1,8 @@
-//! Servers that go away under a run: the source server stopped in the middle of a run, and the
-//! rollup server restarted in the middle of one, each on a cluster of the test's own
-//! (common::cluster) so the shared test cluster is never touched. The run is paused at a named
-//! step (ROLLUP_FAILPOINT=<step>:pause), the server is stopped or restarted, and the run resumed.
+//! What goes away under a run: the runner itself (SIGKILL at several steps), the source server
+//! stopped in the middle of a run, and the rollup server restarted in the middle of one, the
+//! servers on clusters of the test's own (common::cluster) so the shared test cluster is never
+//! touched. The run is paused at a named step (ROLLUP_FAILPOINT=<step>:pause), then killed, or
+//! the server is stopped or restarted and the run resumed.
 //!
 //! What must hold: the rollup tables are as before the run, the run is recorded `failed` with its
 //! error, a lost connection is retried (--retries, --retry-delay) and logged, the user sees one
@@ -151,5 +152,67 @@ async fn a_rollup_server_restarting_mid_run_loses_the_run_and_the_retry_complete
     assert_eq!(runs[1].0, "failed", "the lost attempt is recorded, through a fresh connection");
     assert!(runs[1].1.as_deref().is_some_and(|error| error.contains("connection closed")), "{runs:?}");
     assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "retried");
+    scenario.verify_passes();
+}
+
+/// SIGKILL at several points of a full build and of incremental runs, the last one at the commit
+/// itself: each time the rollup is as before the run and its record says `running`; the next run
+/// marks it abandoned and catches up.
+#[tokio::test]
+async fn a_run_killed_at_any_step_leaves_the_previous_state_and_the_next_run_catches_up() {
+    let scenario = Scenario::new("killed_steps", Source::PagilaV3).await;
+
+    // the first full build, killed while the rentals stream into the emptied shadow
+    let mut running = scenario.spawn(&["run"], &[("ROLLUP_FAILPOINT", "02_full_rental_shadow.in:pause")]);
+    running.wait_for(PAUSED, Duration::from_secs(60));
+    running.kill();
+    assert!(scenario.weeks().await.is_empty(), "the killed full build wrote nothing");
+    assert_eq!(scenario.last_run().await.status, "running");
+    scenario.run(&[]);
+    assert_eq!(scenario.last_run().await.mode, "full");
+
+    let source = scenario.source().await;
+    for (round, step) in [
+        "02_pulled_rental",
+        "08_rental_shadow_applied",
+        "16_film_weekly_applied",
+        "18_data_issue_applied",
+        "commit",
+    ]
+    .iter()
+    .enumerate()
+    {
+        source
+            .execute(
+                "UPDATE rental SET return_date = return_date + interval '5 days' WHERE rental_id = $1",
+                &[&(2000 + round as i32)],
+            )
+            .await
+            .unwrap();
+        let before = scenario.snapshot().await;
+        let mut running = scenario.spawn(&["run"], &[("ROLLUP_FAILPOINT", &format!("{step}:pause"))]);
+        running.wait_for(PAUSED, Duration::from_secs(60));
+        running.kill();
+        assert_eq!(scenario.snapshot().await, before, "killed after {step}: nothing may change");
+        assert_eq!(scenario.last_run().await.status, "running", "{step}");
+    }
+    scenario.run(&[]);
+    let abandoned: i64 = scenario
+        .rollup()
+        .await
+        .query_one(
+            "SELECT count(*) FROM rollup.etl_run WHERE status = 'failed' AND error LIKE 'abandoned:%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(abandoned, 6, "every killed run is marked abandoned");
+    assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "caught up");
+    common::assert_same_film_weeks(
+        &scenario.film_weeks().await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        "caught up, per film",
+    );
     scenario.verify_passes();
 }
