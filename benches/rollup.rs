@@ -6,8 +6,9 @@
 //! `rollup generate`, then repeats BENCH_REPEAT times (default 3), interleaved so every measure
 //! sees the same machine state:
 //!   * a full build of every rollup table (`rollup run --full`);
-//!   * 0.5% churn (`rollup generate --churn 0.5`, not timed), then an incremental run, then a
-//!     no-op run;
+//!   * 0.5% churn (`rollup generate --churn 0.5`, not timed), then an incremental run that
+//!     reconciles (so the churn's deletes are caught), then a no-op run (reconciliation not due,
+//!     the default right after a reconciled run) and a no-op run that reconciles;
 //!   * the lower bounds: both weekly aggregates pushed down through postgres_fdw, the bare
 //!     transfer of the slim rental rows into a local table, and the bare pull of the rows the
 //!     incremental run pulled;
@@ -123,6 +124,7 @@ async fn bench() -> Result<()> {
     let mut full = Samples::default();
     let mut incremental = Samples::default();
     let mut noop = Samples::default();
+    let mut noop_reconciled = Samples::default();
     let mut aggregates = Samples::default();
     let mut transfer = Samples::default();
     let mut changed_pull = Samples::default();
@@ -139,13 +141,24 @@ async fn bench() -> Result<()> {
         let log = bench.rollup(&large, &["run", "--full"], &mut full, &format!("full-{round}"))?;
         full_build_log.get_or_insert(log);
         bench.churn(&large)?;
-        bench.rollup(&large, &["run"], &mut incremental, &format!("incremental-{round}"))?;
+        bench.rollup(
+            &large,
+            &["run", "--reconcile-every", "0"],
+            &mut incremental,
+            &format!("incremental-{round}"),
+        )?;
         let rollup = large.rollup.connect().await?;
         let cursor = rollup.query_one(INCREMENTAL_CURSOR, &[]).await.context("incremental cursor")?;
         let cutoff: chrono::DateTime<chrono::Utc> = cursor.get("cutoff");
         changed_rows.push(cursor.get::<_, i64>("rows_pulled"));
         changed_pull.push(timed_rolled_back(&rollup, CHANGED_ROWS, &[&cutoff]).await?);
         bench.rollup(&large, &["run"], &mut noop, &format!("noop-{round}"))?;
+        bench.rollup(
+            &large,
+            &["run", "--reconcile-every", "0"],
+            &mut noop_reconciled,
+            &format!("noop-reconciled-{round}"),
+        )?;
         let started = Instant::now();
         rollup.query(WEEKLY_RENTED, &[]).await.context("pushed-down weekly rentals")?;
         rollup.query(WEEKLY_RETURNED, &[]).await.context("pushed-down weekly returns")?;
@@ -157,7 +170,7 @@ async fn bench() -> Result<()> {
             bench.churn(sample)?;
             bench.rollup(
                 sample,
-                &["run"],
+                &["run", "--reconcile-every", "0"],
                 &mut sample_incremental,
                 &format!("sample-incremental-{round}"),
             )?;
@@ -178,17 +191,29 @@ async fn bench() -> Result<()> {
         sample_incremental = Samples { times: incremental.times.clone(), max_rss_kb: incremental.max_rss_kb };
     }
 
-    let peak_rss_kb =
-        [&full, &incremental, &noop, &sample_full, &sample_incremental, &pagila_full, &pagila_noop]
-            .iter()
-            .map(|samples| samples.max_rss_kb)
-            .max()
-            .unwrap_or(0);
+    let peak_rss_kb = [
+        &full,
+        &incremental,
+        &noop,
+        &noop_reconciled,
+        &sample_full,
+        &sample_incremental,
+        &pagila_full,
+        &pagila_noop,
+    ]
+    .iter()
+    .map(|samples| samples.max_rss_kb)
+    .max()
+    .unwrap_or(0);
     let ratio = |a: &Samples, b: &Samples| a.median().as_secs_f64() / b.median().as_secs_f64();
     let measures = vec![
         (format!("full build, {rentals} rentals"), full.describe()),
         (format!("incremental run after {CHURN_PERCENT}% churn"), incremental.describe()),
-        (String::from("no-op run"), noop.describe()),
+        (
+            String::from("no-op run (reconciliation not due, the default after a reconciled run)"),
+            noop.describe(),
+        ),
+        (String::from("no-op run, reconciling (--reconcile-every 0)"), noop_reconciled.describe()),
         (String::from("lower bound: both weekly aggregates pushed down"), aggregates.describe()),
         (String::from("lower bound: slim rows through postgres_fdw"), transfer.describe()),
         (

@@ -65,6 +65,7 @@ pub mod verify {
 pub mod bookkeeping {
     use super::Query;
     pub const TRANSACTION_SETTINGS: Query = query!("run/transaction_settings.sql");
+    pub const LINK_CURRENT: Query = query!("run/link_current.sql");
     pub const SCHEMA_PRESENT: Query = query!("run/schema_present.sql");
     pub const RUN_LOCK_TRY: Query = query!("run/run_lock_try.sql");
     pub const RUN_LOCK_WAIT: Query = query!("run/run_lock_wait.sql");
@@ -78,13 +79,15 @@ pub mod bookkeeping {
     pub const CLEAR_WEEKLY_RENTALS: Query = query!("run/clear_weekly_rentals.sql");
     pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
     pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
-    pub const SHADOW_INDEXES_DROPPED: Query = query!("run/shadow_indexes_dropped.sql");
-    pub const SHADOW_INDEXES_RESTORED: Query = query!("run/shadow_indexes_restored.sql");
+    pub const INDEXES_DROPPED: Query = query!("run/indexes_dropped.sql");
+    pub const INDEXES_TO_RESTORE: Query = query!("run/indexes_to_restore.sql");
     pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
+    pub const ANALYZE_RECOMPUTED: Query = query!("run/analyze_recomputed.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
+    pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");
     pub const FAIL_RUN: Query = query!("run/fail_run.sql");
     pub const LAST_THROUGH: Query = query!("run/last_through.sql");

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 use common::{
-    Scenario, Source, assert_same_film_weeks, assert_same_weeks, film_weeks_in, last_run_in, weeks_in,
+    Scenario, Source, assert_clear_failure, assert_same_film_weeks, assert_same_weeks, film_weeks_in,
+    last_run_in, stderr, weeks_in,
 };
 use tokio_postgres::Client;
 
@@ -341,6 +342,47 @@ async fn without_reconciliation_a_commit_older_than_the_lookback_is_missed_until
     scenario.run(&[]); // reconciled
     assert_eq!(scenario.weeks().await.last().unwrap().rented_rentals, rented_before + 1);
     scenario.verify_passes();
+}
+
+/// By default a run reconciles only when none has within a day: a delete right after a
+/// reconciled run waits for the next due (or forced) reconciliation.
+#[tokio::test]
+async fn reconciliation_runs_when_due() {
+    let scenario = Scenario::new("reconcile_due", Source::PagilaV3).await;
+    let daily = [("ROLLUP_RECONCILE_EVERY", "1 day")];
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "--lookback", "0"];
+        all.extend_from_slice(args);
+        let output = scenario.rollup_command_with_env(&all, &daily);
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    run(&[]); // full build
+    run(&[]); // the full build counts as reconciled: not due
+    assert_eq!(scenario.last_run().await.buckets_compared, Some(0));
+    let rented_before = scenario.weeks().await.iter().map(|w| w.rented_rentals).sum::<i64>();
+    scenario
+        .source()
+        .await
+        .batch_execute("DELETE FROM payment WHERE rental_id = 3; DELETE FROM rental WHERE rental_id = 3")
+        .await
+        .unwrap();
+    run(&[]);
+    let missed = scenario.last_run().await;
+    assert_eq!((missed.buckets_compared, missed.rentals_deleted), (Some(0), Some(0)), "not due: {missed:?}");
+    assert_eq!(scenario.weeks().await.iter().map(|w| w.rented_rentals).sum::<i64>(), rented_before);
+
+    let output =
+        scenario.rollup_command_with_env(&["run", "--lookback", "0", "--reconcile-every", "0"], &daily);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let caught = scenario.last_run().await;
+    assert_eq!((caught.buckets_repulled, caught.rentals_deleted), (Some(1), Some(1)), "{caught:?}");
+    assert_eq!(scenario.weeks().await.iter().map(|w| w.rented_rentals).sum::<i64>(), rented_before - 1);
+    scenario.verify_passes();
+    let bad = scenario.rollup_command_with_env(&["run", "--reconcile-every", "often"], &daily);
+    assert_clear_failure(
+        &bad,
+        "--reconcile-every / ROLLUP_RECONCILE_EVERY 'often' is not a PostgreSQL interval",
+    );
 }
 
 #[tokio::test]

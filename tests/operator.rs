@@ -62,8 +62,8 @@ async fn status_json_says_what_the_database_holds() {
     let records = json_log_lines(&full);
     let pulled = records
         .iter()
-        .find(|record| record["step"] == "02_pulled_rental")
-        .unwrap_or_else(|| panic!("no JSON line for step 02_pulled_rental:\n{}", stderr(&full)));
+        .find(|record| record["step"] == "02_full_rental_shadow.in")
+        .unwrap_or_else(|| panic!("no JSON line for step 02_full_rental_shadow.in:\n{}", stderr(&full)));
     assert_eq!(pulled["rows"], 16044, "{pulled}");
     assert_eq!(pulled["message"], "step done", "{pulled}");
     assert!(pulled["elapsed_ms"].is_u64(), "{pulled}");

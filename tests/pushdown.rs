@@ -49,12 +49,12 @@ async fn every_source_read_is_filtered_or_aggregated_on_the_source() {
     // Step 2, the change cursor: only rows at or after the cutoff cross the network.
     let pulled = include_str!("../queries/pipeline/02_pulled_rental.sql");
     let cutoff: Option<DateTime<Utc>> = Some(Utc::now());
-    let (_, remote_sql) = explain(&transaction, pulled, &[&cutoff]).await;
+    let (_, remote_sql) = explain(&transaction, pulled, &[&cutoff, &true]).await;
     assert!(
         remote_sql.ends_with("FROM public.rental WHERE ((last_update >= $1::timestamp with time zone))"),
         "{remote_sql}"
     );
-    transaction.execute(pulled, &[&cutoff]).await.unwrap();
+    transaction.execute(pulled, &[&cutoff, &true]).await.unwrap();
 
     // Step 3, reconciliation: one aggregated row per bucket.
     let fingerprint = include_str!("../queries/pipeline/03_bucket_fingerprint.sql");
@@ -104,13 +104,16 @@ async fn every_source_read_is_filtered_or_aggregated_on_the_source() {
 }
 
 #[tokio::test]
-async fn a_full_build_does_not_open_the_fingerprint_scan() {
+async fn a_full_build_opens_neither_the_cursor_nor_the_fingerprint_scan() {
     let scenario = Scenario::new("pushdown_skip", Source::PagilaV3).await;
     scenario.run(&[]);
     let mut rollup = scenario.rollup().await;
     let transaction = rollup.transaction().await.unwrap();
     let cutoff: Option<DateTime<Utc>> = Some(Utc::now());
-    transaction.execute(include_str!("../queries/pipeline/02_pulled_rental.sql"), &[&cutoff]).await.unwrap();
+    let pulled = include_str!("../queries/pipeline/02_pulled_rental.sql");
+    let pull_plan = plan(&transaction, pulled, &[&cutoff, &false]).await;
+    assert!(pull_plan.contains("One-Time Filter: false"), "{pull_plan}");
+    transaction.execute(pulled, &[&cutoff, &false]).await.unwrap();
     let plan = plan(
         &transaction,
         include_str!("../queries/pipeline/03_bucket_fingerprint.sql"),

@@ -1,8 +1,13 @@
--- Step 7: the (film, store) pairs whose weekly rows can have changed:
---   * where each rental that moved (to other instants, weeks or copy) was counted before (its old
---     copy, as the last run saw it) and is counted now (its copy now): the peak and the hours
---     with every copy out depend on the instants, not only on the weeks;
---   * both owners of every copy added, removed or moved: their rentals and copy counts change.
+-- Step 7: the (film, store) pairs whose weekly rows can have changed, and from which week to
+-- which (to_week null: to the end of the spine):
+--   * for each rental that moved (to other instants, weeks or copy): the pair of its copy as the
+--     last run saw it, from its old rental week to its old return week, and the pair of its copy
+--     now, from its new rental week to its new return week (open-ended while it is out). Outside
+--     those weeks the rental was out at no moment, before or after, so nothing there changes; the
+--     peak and the hours with every copy out depend on the instants, so a move within a week
+--     counts too;
+--   * both owners of every copy added, removed or moved, over their whole history: their copy
+--     counts change, and with them the hours with every copy out in every week.
 -- Runs before the shadows are updated, while they still hold the old state.
 CREATE TEMP TABLE touched_film_store ON COMMIT DROP AS
 WITH copy_now AS (
@@ -20,14 +25,21 @@ moved_rental AS (
 moved_copy AS (
     SELECT * FROM inventory_change
      WHERE (old_film_id, old_store_id) IS DISTINCT FROM (new_film_id, new_store_id)
+),
+touched AS (
+    SELECT before.film_id, before.store_id, r.old_rental_week AS from_week, r.old_return_week AS to_week
+      FROM moved_rental AS r JOIN rollup.inventory_shadow AS before ON before.inventory_id = r.old_inventory_id
+     WHERE r.old_rental_week IS NOT NULL
+    UNION ALL
+    SELECT now.film_id, now.store_id, r.new_rental_week, r.new_return_week
+      FROM moved_rental AS r JOIN copy_now AS now ON now.inventory_id = r.inventory_id
+     WHERE r.new_rental_week IS NOT NULL
+    UNION ALL
+    SELECT old_film_id, old_store_id, date '1970-01-05', NULL FROM moved_copy WHERE old_film_id IS NOT NULL
+    UNION ALL
+    SELECT new_film_id, new_store_id, date '1970-01-05', NULL FROM moved_copy WHERE new_film_id IS NOT NULL
 )
-SELECT DISTINCT film_id, store_id
-  FROM (SELECT before.film_id, before.store_id
-          FROM moved_rental AS r JOIN rollup.inventory_shadow AS before ON before.inventory_id = r.old_inventory_id
-        UNION ALL
-        SELECT now.film_id, now.store_id
-          FROM moved_rental AS r JOIN copy_now AS now ON now.inventory_id = r.inventory_id
-        UNION ALL
-        SELECT old_film_id, old_store_id FROM moved_copy WHERE old_film_id IS NOT NULL
-        UNION ALL
-        SELECT new_film_id, new_store_id FROM moved_copy WHERE new_film_id IS NOT NULL) AS touched;
+SELECT film_id, store_id, min(from_week) AS from_week,
+       CASE WHEN bool_or(to_week IS NULL) THEN NULL ELSE max(to_week) END AS to_week
+  FROM touched
+ GROUP BY film_id, store_id;

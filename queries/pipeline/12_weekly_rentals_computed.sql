@@ -7,10 +7,12 @@
 -- the week before the first recomputed one. With nothing touched and the spine unchanged, no week
 -- is recomputed.
 --
--- The peak is a sweep over the recomputed weeks' events: +1 at every rental_date, -1 at every
--- return_date, netted per instant; the number out just after an instant is the number out at the
--- week's start plus the running sum of the week's deltas up to it. A rental is out at t when
--- rental_date < t <= return_date, so a return and a rental at the same instant never overlap.
+-- The peak is the number out at the week's start plus the most the week's events (+1 at every
+-- rental_date, -1 at every return_date, swept in time order) add to it at any moment. A touched
+-- week is swept again; an untouched one keeps its events, so its peak moves with its start only,
+-- and is the stored peak shifted by the change of the number out at the start. A rental is out at
+-- t when rental_date < t <= return_date, so a return and a rental at the same instant never
+-- overlap.
 CREATE TEMP TABLE weekly_rentals_computed ON COMMIT DROP AS
 WITH spine_week AS (
     SELECT week::date AS week
@@ -52,21 +54,21 @@ running AS (
       FROM recomputed_week AS r
      CROSS JOIN seed
 ),
-instant AS (
-    SELECT week, at, sum(delta) AS delta
+swept AS (
+    -- each touched week's events in time order, returns before rentals at the same instant (see
+    -- 15_film_weekly_computed.sql): the running sum is the number out after each event, counted
+    -- from the week's start
+    SELECT event.week,
+           sum(event.delta) OVER (PARTITION BY event.week ORDER BY event.at, event.delta
+                                  ROWS UNBOUNDED PRECEDING) AS since_start
       FROM (SELECT s.rental_week AS week, s.rental_date AS at, 1 AS delta
-              FROM rollup.rental_shadow AS s, first_recomputed AS f
-             WHERE s.rental_week >= f.week
+              FROM touched_week AS t JOIN rollup.rental_shadow AS s ON s.rental_week = t.week
             UNION ALL
             SELECT s.return_week, s.return_date, -1
-              FROM rollup.rental_shadow AS s, first_recomputed AS f
-             WHERE s.return_week >= f.week) AS event
-     GROUP BY week, at
+              FROM touched_week AS t JOIN rollup.rental_shadow AS s ON s.return_week = t.week) AS event
 ),
 week_peak AS (
-    SELECT week, max(since_start) AS most_added
-      FROM (SELECT week, sum(delta) OVER (PARTITION BY week ORDER BY at) AS since_start FROM instant) AS swept
-     GROUP BY week
+    SELECT week, max(since_start) AS most_added FROM swept GROUP BY week
 )
 SELECT r.week AS week_beginning,
        r.rented::bigint AS rented_rentals,
@@ -74,7 +76,11 @@ SELECT r.week AS week_beginning,
        (r.outstanding_rentals - r.rented + r.returned)::bigint AS outstanding_at_start,
        r.outstanding_rentals::bigint AS outstanding_rentals,
        (r.outstanding_rentals + r.returned)::bigint AS out_during_week,
-       (r.outstanding_rentals - r.rented + r.returned + greatest(coalesce(p.most_added, 0), 0))::bigint
+       (r.outstanding_rentals - r.rented + r.returned
+        + CASE WHEN touched.week IS NOT NULL THEN greatest(coalesce(p.most_added, 0), 0)
+               ELSE coalesce(stored.peak_outstanding - stored.outstanding_at_start, 0) END)::bigint
            AS peak_outstanding
   FROM running AS r
-  LEFT JOIN week_peak AS p USING (week);
+  LEFT JOIN week_peak AS p USING (week)
+  LEFT JOIN touched_week AS touched USING (week)
+  LEFT JOIN rollup.weekly_rentals AS stored ON stored.week_beginning = r.week;

@@ -1,17 +1,33 @@
 -- Step 16: write the recomputed pairs' rows into rollup.film_weekly, only what differs, and drop
--- rows outside the spine.
+-- rows outside the spine, and rows of a recomputed range that it no longer has. Each way a row can go is found through an index (the week index for
+-- the spine's ends, the key for the recomputed pairs), so a run that recomputes nothing reads
+-- nothing of a table that holds millions of rows.
 -- $1 run_id
-WITH deleted AS (
+WITH doomed AS (
+    SELECT w.film_id, w.store_id, w.week_beginning
+      FROM week_spine AS s
+      JOIN rollup.film_weekly AS w ON s.first_week IS NULL
+    UNION ALL
+    SELECT w.film_id, w.store_id, w.week_beginning
+      FROM week_spine AS s
+      JOIN rollup.film_weekly AS w ON w.week_beginning < s.first_week
+    UNION ALL
+    SELECT w.film_id, w.store_id, w.week_beginning
+      FROM week_spine AS s
+      JOIN rollup.film_weekly AS w ON w.week_beginning > s.last_week
+    UNION ALL
+    SELECT w.film_id, w.store_id, w.week_beginning
+      FROM recomputed_film_store AS k
+      JOIN rollup.film_weekly AS w USING (film_id, store_id)
+     WHERE w.week_beginning BETWEEN k.from_week AND k.to_week
+       AND NOT EXISTS (SELECT FROM film_weekly_computed AS c
+                        WHERE c.film_id = w.film_id AND c.store_id = w.store_id
+                          AND c.week_beginning = w.week_beginning)
+),
+deleted AS (
     DELETE FROM rollup.film_weekly AS w
-     USING week_spine AS s
-     WHERE s.first_week IS NULL
-        OR w.week_beginning < s.first_week
-        OR w.week_beginning > s.last_week
-        OR (EXISTS (SELECT FROM recomputed_film_store AS k
-                     WHERE k.film_id = w.film_id AND k.store_id = w.store_id)
-            AND NOT EXISTS (SELECT FROM film_weekly_computed AS c
-                             WHERE c.film_id = w.film_id AND c.store_id = w.store_id
-                               AND c.week_beginning = w.week_beginning))
+     USING (SELECT DISTINCT * FROM doomed) AS d
+     WHERE (w.film_id, w.store_id, w.week_beginning) = (d.film_id, d.store_id, d.week_beginning)
     RETURNING 1
 ),
 updated AS (

@@ -1,22 +1,33 @@
--- Step 18: data-quality findings for the rentals this run could have changed: every rental of a
--- copy that a changed rental left or entered, or that itself changed (a copy's rentals are judged
--- together: one rented while another is open). Every changed rental is among them, since its
--- copy is touched; deleted rentals lose their findings. A full build ($2) judges every rental.
+-- Step 18: data-quality findings for the rentals this run could have changed. A rental's findings
+-- depend on its own row and, for `copy_rented_while_out`, on the next counted rental of its copy,
+-- so each copy a changed rental left or entered is judged from the counted rental before the
+-- earliest changed one on: that one's successor may have changed, the ones before cannot have.
+-- Every rental of a copy added, removed or moved is judged (its inventory row changed), and a full
+-- build ($2) judges every rental. Deleted rentals lose their findings.
 -- $1 run_id, $2 full build
-WITH touched_copy AS (
-    SELECT old_inventory_id AS inventory_id FROM rental_change WHERE old_inventory_id IS NOT NULL
-    UNION
-    SELECT inventory_id FROM rental_change WHERE inventory_id IS NOT NULL
-    UNION
-    SELECT inventory_id FROM inventory_change
+WITH changed_on_copy AS (
+    SELECT old_inventory_id AS inventory_id, old_rental_date AS since
+      FROM rental_change WHERE old_inventory_id IS NOT NULL
+    UNION ALL
+    SELECT inventory_id, rental_date FROM rental_change WHERE inventory_id IS NOT NULL
+    UNION ALL
+    SELECT inventory_id, timestamptz '-infinity' FROM inventory_change
+),
+touched_copy AS (
+    SELECT c.inventory_id,
+           coalesce((SELECT max(p.rental_date) FROM rollup.rental_shadow AS p
+                      WHERE p.inventory_id = c.inventory_id AND p.rental_date < c.since
+                        AND p.rental_week IS NOT NULL),
+                    timestamptz '-infinity') AS judged_from
+      FROM (SELECT inventory_id, min(since) AS since FROM changed_on_copy GROUP BY inventory_id) AS c
+     WHERE NOT $2::boolean
 ),
 judged AS (
     SELECT s.* FROM rollup.rental_shadow AS s WHERE $2::boolean
     UNION ALL
     SELECT s.*
       FROM rollup.rental_shadow AS s
-      JOIN touched_copy AS c USING (inventory_id)
-     WHERE NOT $2::boolean
+      JOIN touched_copy AS c ON c.inventory_id = s.inventory_id AND s.rental_date >= c.judged_from
 ),
 found AS (
     SELECT rental_id, 'returned_before_rented' AS kind,

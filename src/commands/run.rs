@@ -99,6 +99,19 @@ pub struct Options {
     #[arg(long)]
     pub no_reconcile: bool,
 
+    /// Compare fingerprints with the source (which catches deletes and late commits) only when no
+    /// run has done so within this interval. Reconciling reads every source rental's fingerprint
+    /// (seconds at millions of rentals); a weekly schedule reconciles every run, one every few
+    /// minutes once a day. 0 reconciles every run.
+    #[arg(
+        long,
+        env = "ROLLUP_RECONCILE_EVERY",
+        default_value = "1 day",
+        value_name = "INTERVAL",
+        allow_hyphen_values = true
+    )]
+    pub reconcile_every: String,
+
     #[command(flatten)]
     pub control: RunControl,
 }
@@ -221,21 +234,38 @@ async fn refresh(
     cutoff: Option<DateTime<Utc>>,
 ) -> Result<Outcome> {
     let transaction = client.transaction().await.context("could not begin the run's transaction")?;
-    let reconcile = mode == Mode::Incremental && !options.no_reconcile;
+    let reconcile = mode == Mode::Incremental
+        && !options.no_reconcile
+        && {
+            let due: bool = bookkeeping::RECONCILE_DUE
+            .query_one(&transaction, &[&options.reconcile_every])
+            .await
+            .with_context(|| {
+                format!(
+                    "--reconcile-every / ROLLUP_RECONCILE_EVERY '{}' is not a PostgreSQL interval such as '1 day'",
+                    options.reconcile_every
+                )
+            })?
+            .get(0);
+            if !due {
+                info!(every = %options.reconcile_every, "reconciled recently: not comparing fingerprints this run");
+            }
+            due
+        };
     bookkeeping::TRANSACTION_SETTINGS.query_one(&transaction, &[&options.work_mem]).await.with_context(
         || format!("--work-mem / ROLLUP_WORK_MEM '{}' is not a memory size such as 256MB", options.work_mem),
     )?;
 
-    link_source(&transaction, fdw_source).await?;
+    link_source(&transaction, fdw_source, mode == Mode::Full).await?;
     let full = mode == Mode::Full;
     let mut rows_copied = 0;
     if full {
         bookkeeping::CLEAR_WEEKLY_RENTALS.run_step(&transaction, &[]).await?;
         bookkeeping::CLEAR_FILM_WEEKLY.run_step(&transaction, &[]).await?;
         bookkeeping::CLEAR_FOR_FULL_BUILD.run_step(&transaction, &[]).await?;
-        bookkeeping::SHADOW_INDEXES_DROPPED.run_script(&transaction).await?;
+        bookkeeping::INDEXES_DROPPED.run_script(&transaction).await?;
         rows_copied = copy_rental_shadow(&transaction, source, &options.timezone).await?;
-        bookkeeping::SHADOW_INDEXES_RESTORED.run_script(&transaction).await?;
+        restore_indexes(&transaction, "rollup.rental_shadow").await?;
         bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
     }
     steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff, &!full]).await?;
@@ -256,7 +286,11 @@ async fn refresh(
     let applied = steps::WEEKLY_RENTALS_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
     let film_stores = steps::RECOMPUTED_FILM_STORE.run_step(&transaction, &[]).await?;
     steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
+    bookkeeping::ANALYZE_RECOMPUTED.run_step(&transaction, &[]).await?;
     let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
+    if full {
+        restore_indexes(&transaction, "rollup.film_weekly").await?;
+    }
     steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
     steps::DATA_ISSUE_APPLIED.run_step_one(&transaction, &[&run_id, &full]).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(&transaction, &[]).await?;
@@ -360,6 +394,20 @@ async fn copy_rental_shadow(
     Ok(rows)
 }
 
+/// Full build: builds again the keys and indexes of `table` that indexes_dropped.sql dropped.
+async fn restore_indexes(transaction: &tokio_postgres::Transaction<'_>, table: &str) -> Result<()> {
+    let started = Instant::now();
+    for row in bookkeeping::INDEXES_TO_RESTORE.query(transaction, &[&table]).await? {
+        let statement: String = row.get(0);
+        transaction
+            .batch_execute(&statement)
+            .await
+            .with_context(|| format!("could not rebuild: {statement}"))?;
+    }
+    info!(step = "indexes_restored", table, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
+    Ok(())
+}
+
 /// Step 4, once per bucket whose fingerprints differ: pull it whole.
 async fn repull_differing_buckets(transaction: &tokio_postgres::Transaction<'_>) -> Result<()> {
     let mismatched = bookkeeping::MISMATCHED_BUCKETS.query(transaction, &[]).await?;
@@ -384,21 +432,26 @@ async fn repull_differing_buckets(transaction: &tokio_postgres::Transaction<'_>)
 
 /// Points postgres_fdw at the source and checks that the tables the pipeline reads are there.
 #[instrument(skip_all)]
-async fn link_source(transaction: &tokio_postgres::Transaction<'_>, fdw_source: &Target) -> Result<()> {
+async fn link_source(
+    transaction: &tokio_postgres::Transaction<'_>,
+    fdw_source: &Target,
+    full: bool,
+) -> Result<()> {
     let tables: Vec<&str> = SOURCE_TABLES.to_vec();
+    let (host, port, password) = (fdw_source.host(), fdw_source.port().to_string(), fdw_source.password());
+    let (database, user) = (fdw_source.database(), fdw_source.user());
+    if !full {
+        let current: bool = bookkeeping::LINK_CURRENT
+            .query_one(transaction, &[&host, &port, &database, &user, &password, &tables])
+            .await?
+            .get(0);
+        if current {
+            info!(step = "01_link_source", "source link unchanged: kept");
+            return Ok(());
+        }
+    }
     let row = steps::LINK_SOURCE
-        .query_one(
-            transaction,
-            &[
-                &fdw_source.host(),
-                &fdw_source.port().to_string(),
-                &fdw_source.database(),
-                &fdw_source.user(),
-                &fdw_source.password(),
-                &"public",
-                &tables,
-            ],
-        )
+        .query_one(transaction, &[&host, &port, &database, &user, &password, &"public", &tables])
         .await
         .with_context(|| {
             format!(
@@ -595,6 +648,13 @@ async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
 }
 
 async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
+    // pg_timezone_names reads the whole time zone database (55 ms); the zone the tables were
+    // built with was checked then.
+    if let Some(built) = bookkeeping::BUILD_SETTINGS.query_opt(client, &[]).await?
+        && built.get::<_, String>("time_zone") == time_zone
+    {
+        return Ok(());
+    }
     let known: bool = bookkeeping::TIME_ZONE_KNOWN.query_one(client, &[&time_zone]).await?.get(0);
     if !known {
         bail!(

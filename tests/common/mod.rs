@@ -120,7 +120,13 @@ impl Scenario {
 
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rollup"));
-        command.args(args).env("SOURCE_URL", &self.source_url).env("ROLLUP_URL", &self.rollup_url);
+        command
+            .args(args)
+            // Every test run reconciles, so each change is caught by the run after it; the
+            // default interval has a test of its own.
+            .env("ROLLUP_RECONCILE_EVERY", "0")
+            .env("SOURCE_URL", &self.source_url)
+            .env("ROLLUP_URL", &self.rollup_url);
         for variable in [
             "FDW_SOURCE_URL",
             "ROLLUP_TIMEZONE",
