@@ -5,7 +5,11 @@
 # there are no server binaries but Docker answers).
 #
 # Connection URLs reach `rollup` through the environment, never through its command line, so the
-# generated password does not show in `ps`.
+# generated passwords do not show in `ps`.
+#
+# `rollup run` reads the source as rollup_reader, a role that can only read the six tables the
+# pipeline needs (scripts/source_reader.sql), with a password of its own in .pg/reader_password;
+# the superuser is used to set the servers up, to load Pagila and by `make bench`.
 #
 # usage: scripts/dev.sh up|run|reset|env|psql|down|bench
 set -euo pipefail
@@ -38,14 +42,16 @@ choose_mode() {
 }
 MODE=$(choose_mode)
 
+# password FILE: the password kept in .pg/FILE, generated on first use.
 password() {
-    if [[ ! -s $STATE/password ]]; then
+    if [[ ! -s $STATE/$1 ]]; then
         mkdir -p "$STATE"
-        (umask 077 && new_password >"$STATE/password")
+        (umask 077 && new_password >"$STATE/$1")
     fi
-    cat "$STATE/password"
+    cat "$STATE/$1"
 }
-PASSWORD=$(password)
+PASSWORD=$(password password)
+READER_PASSWORD=$(password reader_password)
 
 export SOURCE_URL="postgres://postgres:$PASSWORD@127.0.0.1:$SOURCE_PORT/$SOURCE_DB"
 export ROLLUP_URL="postgres://postgres:$PASSWORD@127.0.0.1:$ROLLUP_PORT/$ROLLUP_DB"
@@ -55,6 +61,9 @@ if [[ $MODE == docker ]]; then
 else
     export FDW_SOURCE_URL=$SOURCE_URL
 fi
+# The same source as the read-only role, for `rollup run` (SOURCE_URL and FDW_SOURCE_URL).
+READER_SOURCE_URL="postgres://rollup_reader:$READER_PASSWORD@127.0.0.1:$SOURCE_PORT/$SOURCE_DB"
+READER_FDW_SOURCE_URL=${FDW_SOURCE_URL/postgres:$PASSWORD@/rollup_reader:$READER_PASSWORD@}
 
 compose() {
     PGPASSWORD=$PASSWORD SOURCE_PORT=$SOURCE_PORT ROLLUP_PORT=$ROLLUP_PORT PAGILA_DIR=$(pagila_files "$STATE/pagila") \
@@ -63,6 +72,14 @@ compose() {
 
 source_is_loaded() {
     [[ $(pg_psql "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB" -tAc "SELECT to_regclass('public.rental') IS NOT NULL") == t ]]
+}
+
+# The read-only role on the source, (re)granted each time: `make reset` recreates the tables. The
+# password goes to psql on its standard input, never on a command line.
+ensure_reader() {
+    pg_psql "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB" --quiet -f "$ROOT/scripts/source_reader.sql" >/dev/null
+    printf "ALTER ROLE rollup_reader PASSWORD '%s';\n" "$READER_PASSWORD" |
+        pg_psql "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB" --quiet >/dev/null
 }
 
 load_source() {
@@ -96,7 +113,8 @@ up) up ;;
 run)
     up
     [[ $MODE == docker ]] || source_is_loaded || load_source
-    rollup run
+    ensure_reader
+    SOURCE_URL=$READER_SOURCE_URL FDW_SOURCE_URL=$READER_FDW_SOURCE_URL rollup run
     rollup report
     # The same weeks as a picture, beside the clusters (git-ignored).
     rollup chart -o "$STATE/weekly.svg"
@@ -121,9 +139,11 @@ bench)
     cd "$ROOT" && cargo bench --locked --bench rollup
     ;;
 env)
-    echo "SOURCE_URL=$SOURCE_URL"
+    # What `make run` gives `rollup run`; SOURCE_ADMIN_URL (the superuser) for `rollup generate`.
+    echo "SOURCE_URL=$READER_SOURCE_URL"
     echo "ROLLUP_URL=$ROLLUP_URL"
-    echo "FDW_SOURCE_URL=$FDW_SOURCE_URL"
+    echo "FDW_SOURCE_URL=$READER_FDW_SOURCE_URL"
+    echo "SOURCE_ADMIN_URL=$SOURCE_URL"
     ;;
 psql)
     [[ $MODE == docker ]] && exec docker compose -f "$ROOT/docker/compose.yaml" exec rollup psql -U postgres -d "$ROLLUP_DB"

@@ -51,5 +51,7 @@ done
 echo "loaded Pagila v3.1.0 ($v3_dir) and v2.1.0 ($v2_dir) as templates" >&2
 
 export TEST_PG_URL="postgres://postgres:$password@127.0.0.1:$port/postgres"
+# For tests that start a cluster of their own (tests/servers.rs), to stop it under a run.
+export TEST_PAGILA_DIR=$v3_dir
 cd "$ROOT"
 cargo test --locked --no-fail-fast "$@"

@@ -11,10 +11,18 @@ use crate::logging::LogFormat;
 /// rollup.data_issue, recomputing only what the source's changes reach.
 ///
 /// Settings come from flags or the environment (SOURCE_URL, ROLLUP_URL, FDW_SOURCE_URL,
-/// ROLLUP_TIMEZONE, ROLLUP_LOG_FORMAT; RUST_LOG filters the log). Exit codes: 0 success, 1 failure
-/// (the message says what failed), 2 bad usage.
+/// ROLLUP_TIMEZONE, ROLLUP_LOG_FORMAT; RUST_LOG filters the log).
+///
+/// Exit codes:
+///   0  success
+///   1  failure: the `error:` line says what failed and what to fix (rollup verify: a difference)
+///   2  bad command-line usage
+///   3  rollup run: another run holds the run lock and --no-wait / --lock-timeout said not to
+///      wait (longer); nothing was done
+///   4  rollup run: a connection to a server was lost and every retry failed too; the rollup is
+///      as before the run, run again once the servers answer
 #[derive(Debug, Parser)]
-#[command(name = "rollup", version, max_term_width = 100)]
+#[command(name = "rollup", version, max_term_width = 100, verbatim_doc_comment)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

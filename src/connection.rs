@@ -4,7 +4,8 @@
 //! URLs carry passwords, so nothing here ever prints a URL: a connection is described as
 //! `user@host:port/database`, every password seen is registered with [`crate::errors`] so that
 //! an error message quoting it is scrubbed, and clap is told to hide the environment's values in
-//! `--help`.
+//! `--help`. A URL without a password takes it from the password file, as libpq does
+//! (`PGPASSFILE`, else `~/.pgpass`), so it need not be in the environment at all.
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -69,6 +70,59 @@ impl FdwSource {
     }
 }
 
+/// The password for `target` from libpq's password file (`PGPASSFILE`, else `~/.pgpass`): the first
+/// line `host:port:database:user:password` matching it, `*` matching anything, `\:` and `\\`
+/// escaped. Like libpq, a file that others may read is ignored, with a warning.
+fn password_file_entry(target: &Target) -> Option<String> {
+    let path = match std::env::var_os("PGPASSFILE") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".pgpass"),
+    };
+    let metadata = std::fs::metadata(&path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            warn!(file = %path.display(), "password file ignored: others may read it (chmod 0600 it)");
+            return None;
+        }
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let wanted = [target.host(), target.port().to_string(), target.database().to_owned(), target.user()];
+    password_file_lookup(&text, &wanted)
+}
+
+/// The password of the first line of a password file matching `wanted` (host, port, database, user).
+fn password_file_lookup(text: &str, wanted: &[String; 4]) -> Option<String> {
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields: Vec<String> = vec![String::new()];
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => fields.last_mut()?.extend(chars.next()),
+                ':' if fields.len() < 5 => fields.push(String::new()),
+                _ => fields.last_mut()?.push(c),
+            }
+        }
+        // a line without its five fields is skipped, as libpq does
+        let Ok([host, port, database, user, password]) = <[String; 5]>::try_from(fields) else {
+            continue;
+        };
+        let matches = |field: &str, value: &str| field == "*" || field == value;
+        if matches(&host, &wanted[0])
+            && matches(&port, &wanted[1])
+            && matches(&database, &wanted[2])
+            && matches(&user, &wanted[3])
+        {
+            return Some(password);
+        }
+    }
+    None
+}
+
 /// A parsed connection URL and where it came from, for messages that say which setting to fix.
 #[derive(Clone)]
 pub struct Target {
@@ -88,7 +142,7 @@ impl Target {
         let Some(url) = url.filter(|url| !url.trim().is_empty()) else {
             bail!("no {role} database given: set {variable} or pass {flag}");
         };
-        let mut config = Config::from_str(url)
+        let config = Config::from_str(url)
             .with_context(|| format!("{variable} is not a valid PostgreSQL URL or connection string"))?;
         if let Some(password) = config.get_password() {
             errors::register_secret(&String::from_utf8_lossy(password));
@@ -99,6 +153,14 @@ impl Target {
         if config.get_dbname().is_none() {
             bail!("{variable} names no database; end the URL with /DATABASE");
         }
+        let mut target = Target { role, variable, config };
+        if target.config.get_password().is_none()
+            && let Some(password) = password_file_entry(&target)
+        {
+            errors::register_secret(&password);
+            target.config.password(password);
+        }
+        let mut config = target.config;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -213,6 +275,20 @@ mod tests {
         let message = errors::render(&error);
         assert!(message.starts_with("ROLLUP_URL is not a valid PostgreSQL URL"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn a_password_file_line_matching_the_connection_gives_its_password() {
+        let file = "# comment\n\
+                    db.example:5432:other:alice:wrong\n\
+                    db.example:*:rollup:alice:pa\\:ss\\\\word\n\
+                    *:*:*:*:fallback\n";
+        let wanted = |database: &str, user: &str| {
+            ["db.example".to_owned(), "5432".to_owned(), database.to_owned(), user.to_owned()]
+        };
+        assert_eq!(password_file_lookup(file, &wanted("rollup", "alice")).as_deref(), Some("pa:ss\\word"));
+        assert_eq!(password_file_lookup(file, &wanted("rollup", "bob")).as_deref(), Some("fallback"));
+        assert_eq!(password_file_lookup("db.example:5432:rollup:alice\n", &wanted("rollup", "alice")), None);
     }
 
     #[test]

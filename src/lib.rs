@@ -10,4 +10,5 @@ pub mod errors;
 pub mod logging;
 pub mod migrations;
 pub mod pipeline;
+pub mod reliability;
 pub mod table;

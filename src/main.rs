@@ -1,6 +1,7 @@
 //! The `rollup` binary: parse the command line, run the subcommand, turn an error into one
 //! `error: ...` message with its whole cause chain (a JSON log record with `--log-format json`)
-//! and exit code 1. Everything else lives in the library so the tests can reach it.
+//! and the exit code the library chose for it (`errors::exit_code`). Everything else lives in the
+//! library so the tests can reach it.
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -22,7 +23,7 @@ async fn main() -> ExitCode {
                 LogFormat::Text => eprintln!("error: {message}"),
                 LogFormat::Json => tracing::error!("{message}"),
             }
-            ExitCode::FAILURE
+            ExitCode::from(pagila_rollup::errors::exit_code(&error))
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The rollup database's schema, as refinery migrations embedded from `migrations/` at compile
 //! time (build.rs makes cargo notice a new file). Rules for writing them: migrations/README.md.
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tokio_postgres::Client;
 use tracing::info;
 
@@ -17,7 +17,7 @@ pub async fn apply(client: &mut Client) -> Result<()> {
         .set_abort_missing(true)
         .run_async(client)
         .await
-        .context("could not migrate the rollup database (migrations/README.md explains the rules)")?;
+        .map_err(explain)?;
     let applied = report.applied_migrations();
     if applied.is_empty() {
         info!(step = "migrate", "rollup database schema is up to date");
@@ -26,6 +26,24 @@ pub async fn apply(client: &mut Client) -> Result<()> {
         info!(step = "migrate", version = migration.version(), name = migration.name(), "applied migration");
     }
     Ok(())
+}
+
+/// A refinery error with what it means for the person running `rollup` and what to do.
+fn explain(error: refinery::Error) -> anyhow::Error {
+    let advice = match error.kind() {
+        refinery::error::Kind::DivergentVersion(applied, _) => format!(
+            "the rollup database applied migration {applied} with a different checksum from this build's \
+             migrations/{applied}.sql: the file was edited after it was applied, or the database was \
+             migrated by another version of rollup. Applied migrations must never change (migrations/README.md): \
+             run the version that migrated it, or rebuild the rollup into an empty database"
+        ),
+        refinery::error::Kind::MissingVersion(applied) => format!(
+            "the rollup database applied migration {applied}, which this build does not have: it was \
+             migrated by a newer version of rollup; run that version, or rebuild the rollup into an empty database"
+        ),
+        _ => String::from("could not migrate the rollup database (migrations/README.md explains the rules)"),
+    };
+    anyhow::Error::new(error).context(advice)
 }
 
 /// How many migrations this build carries (the newest version), for `rollup status`.

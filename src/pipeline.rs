@@ -93,6 +93,16 @@ pub mod bookkeeping {
     pub const LAST_THROUGH: Query = query!("run/last_through.sql");
 }
 
+/// What keeps runs apart and refuses settings that make no sense (src/commands/run.rs).
+pub mod safeguards {
+    use super::Query;
+    pub const RUN_LOCK_HOLDER: Query = query!("run/run_lock_holder.sql");
+    pub const RUN_LOCK_TIMEOUT: Query = query!("run/run_lock_timeout.sql");
+    pub const FIRST_RENTAL: Query = query!("run/first_rental.sql");
+    pub const LOCAL_DATE: Query = query!("run/local_date.sql");
+    pub const SOURCE_STATEMENT_TIMEOUT: Query = query!("run/source_statement_timeout.sql");
+}
+
 pub mod inspect {
     use super::Query;
     pub const STATUS_SUMMARY: Query = query!("status/summary.sql");
@@ -219,7 +229,9 @@ impl Query {
 
 /// A test hook: `ROLLUP_FAILPOINT=<step>` makes a run fail right after that step, and
 /// `ROLLUP_FAILPOINT=<step>:pause` makes it wait there (for a test to kill it), so tests can
-/// break a run at a chosen point deterministically. Unset in normal use.
+/// break a run at a chosen point deterministically. With `ROLLUP_FAILPOINT_RESUME=<file>` as
+/// well, a paused run goes on once that file exists (for a test to break something under it
+/// first, such as a server). Unset in normal use.
 pub async fn failpoint(step: &str) -> Result<()> {
     let Ok(setting) = std::env::var("ROLLUP_FAILPOINT") else {
         return Ok(());
@@ -229,8 +241,16 @@ pub async fn failpoint(step: &str) -> Result<()> {
         return Ok(());
     }
     if action == "pause" {
-        tracing::warn!(step, "failpoint: pausing until killed");
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        let resume = std::env::var_os("ROLLUP_FAILPOINT_RESUME").map(std::path::PathBuf::from);
+        tracing::warn!(step, "failpoint: pausing until killed or resumed");
+        let paused = Instant::now();
+        while paused.elapsed() < std::time::Duration::from_secs(3600) {
+            if resume.as_ref().is_some_and(|file| file.exists()) {
+                tracing::warn!(step, "failpoint: resumed");
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
     anyhow::bail!("failpoint {step} reached (ROLLUP_FAILPOINT)")
 }

@@ -135,3 +135,145 @@ async fn output_into_a_closed_pipe_ends_quietly() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// A migration edited after it was applied (simulated by changing the checksum refinery recorded):
+/// refinery's divergence check stops `rollup run` and `rollup migrate` before anything is done.
+#[tokio::test]
+async fn an_edited_migration_is_refused_and_nothing_changes() {
+    let scenario = Scenario::new("cli_edited_migration", Source::PagilaV3).await;
+    scenario.run(&[]);
+    scenario
+        .rollup()
+        .await
+        .batch_execute("UPDATE refinery_schema_history SET checksum = '42' WHERE version = 3")
+        .await
+        .unwrap();
+    let before = scenario.snapshot().await;
+    let runs = scenario.run_count().await;
+    for command in ["run", "migrate"] {
+        assert_clear_failure(
+            &scenario.rollup_command(&[command]),
+            "the rollup database applied migration V3__run_history with a different checksum from this build's \
+             migrations/V3__run_history.sql",
+        );
+    }
+    assert_eq!(scenario.snapshot().await, before);
+    assert_eq!(scenario.run_count().await, runs, "no run was started");
+}
+
+/// --through before the first rental extends nothing and is most likely a typo in the year.
+#[tokio::test]
+async fn through_before_the_first_rental_is_refused() {
+    let scenario = Scenario::new("cli_through_early", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let before = scenario.snapshot().await;
+    let runs = scenario.run_count().await;
+    assert_clear_failure(
+        &scenario.rollup_command(&["run", "--through", "2002-02-14"]),
+        "--through 2002-02-14 is before the first rental in the source (2022-02-14, UTC)",
+    );
+    // Pagila's first rental is 2022-02-14 15:16 UTC, 2022-02-15 in Asia/Tokyo.
+    assert_clear_failure(
+        &scenario.rollup_command(&["run", "--through", "2022-02-14", "--timezone", "Asia/Tokyo"]),
+        "--through 2022-02-14 is before the first rental in the source (2022-02-15, Asia/Tokyo)",
+    );
+    assert_eq!(scenario.snapshot().await, before);
+    assert_eq!(scenario.run_count().await, runs, "no run was started");
+    scenario.run(&["--through", "2022-02-14"]); // the first rental's own day is accepted
+}
+
+/// A source database without Pagila's tables, given to a rollup already built from Pagila: the
+/// run fails naming what is missing and where, and the rollup keeps what it had.
+#[tokio::test]
+async fn a_source_without_pagila_leaves_a_built_rollup_unchanged() {
+    let scenario = Scenario::new("cli_source_swapped", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let before = scenario.snapshot().await;
+    let weeks = scenario.weeks().await;
+    let empty = scenario.extra_database("empty").await;
+    let output = scenario.rollup_command_with_env(&["run"], &[("SOURCE_URL", &empty)]);
+    assert_clear_failure(&output, "the source database postgres@127.0.0.1:");
+    assert!(
+        stderr(&output).contains("/cli_source_swapped_empty has no table public.rental, public.inventory")
+    );
+    assert_eq!(scenario.snapshot().await, before);
+    let run = scenario.last_run().await;
+    assert_eq!(run.status, "failed");
+    assert!(run.error.unwrap().contains("is Pagila loaded there?"));
+    scenario.run(&[]);
+    assert_eq!(scenario.weeks().await, weeks, "back on Pagila, nothing had changed");
+    assert_eq!(scenario.last_run().await.weeks_written(), 0);
+}
+
+/// A source that does not answer within the statement timeout of the role the rollup reads it as
+/// (here: a lock held on rental, and a timeout of 300 ms for this database) fails the run with a
+/// clear line; it is not retried, since it would time out again.
+#[tokio::test]
+async fn a_source_slower_than_its_statement_timeout_fails_the_run_cleanly() {
+    let scenario = Scenario::new("cli_statement_timeout", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let before = scenario.snapshot().await;
+    let locker = scenario.source().await;
+    locker
+        .batch_execute(
+            "ALTER ROLE postgres IN DATABASE cli_statement_timeout_source SET statement_timeout = '300ms'",
+        )
+        .await
+        .unwrap();
+    locker.batch_execute("BEGIN; LOCK TABLE rental IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let started = std::time::Instant::now();
+    let output = scenario.rollup_command(&["run"]);
+    assert_clear_failure(
+        &output,
+        "a statement of the run was cancelled, most likely by the statement_timeout",
+    );
+    assert!(stderr(&output).contains("canceling statement due to statement timeout"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("starting it again"), "not retried:\n{}", stderr(&output));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert_eq!(scenario.snapshot().await, before);
+    let run = scenario.last_run().await;
+    assert_eq!(run.status, "failed");
+    assert!(run.error.unwrap().contains("canceling statement due to statement timeout"));
+
+    locker.batch_execute("COMMIT").await.unwrap();
+    locker
+        .batch_execute("ALTER ROLE postgres IN DATABASE cli_statement_timeout_source RESET statement_timeout")
+        .await
+        .unwrap();
+    scenario.run(&[]);
+    assert_eq!(scenario.last_run().await.status, "succeeded");
+}
+
+/// URLs without a password take it from libpq's password file (PGPASSFILE here), for this
+/// program's connections and for postgres_fdw's user mapping alike; a file others may read is
+/// ignored, as libpq does.
+#[tokio::test]
+async fn passwords_come_from_the_password_file_when_the_urls_have_none() {
+    use std::os::unix::fs::PermissionsExt;
+    let scenario = Scenario::new("cli_pgpass", Source::PagilaV3).await;
+    let secret = password();
+    let without = |url: &str| url.replace(&format!(":{secret}@"), "@");
+    let file = std::env::temp_dir().join(format!("pagila-rollup-pgpass-{}", std::process::id()));
+    std::fs::write(&file, format!("# test\n127.0.0.1:*:*:postgres:{secret}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (rollup_url, source_url) = (without(&scenario.rollup_url), without(&scenario.source_url));
+    let env = [
+        ("ROLLUP_URL", rollup_url.as_str()),
+        ("SOURCE_URL", source_url.as_str()),
+        ("PGPASSFILE", file.to_str().unwrap()),
+    ];
+    let output = scenario.rollup_command_with_env(&["run"], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains(&secret));
+    assert_eq!(scenario.last_run().await.status, "succeeded");
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = scenario.rollup_command_with_env(&["status"], &env);
+    assert!(
+        stderr(&output).contains("password file ignored: others may read it (chmod 0600 it)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_clear_failure(&output, "could not connect to the rollup database postgres@127.0.0.1:");
+    std::fs::remove_file(&file).unwrap();
+}

@@ -221,3 +221,172 @@ async fn a_rental_returned_the_instant_it_was_rented_counts() {
     assert_same_weeks(&scenario.weeks().await, &expected, "hand count");
     assert_same_weeks(&expected, &scenario.expected_weeks(Tz::UTC, None).await, "oracle");
 }
+
+/// Counts of rollup.data_issue by kind, and the run record's count of findings.
+async fn findings_by_kind(scenario: &Scenario) -> (Vec<(String, i64)>, Option<i64>) {
+    let rollup = scenario.rollup().await;
+    let kinds = rollup
+        .query("SELECT kind, count(*) FROM rollup.data_issue GROUP BY kind ORDER BY kind", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let recorded = rollup
+        .query_one("SELECT data_issues FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    (kinds, recorded)
+}
+
+/// A rental whose copy has no inventory row (possible once the source's foreign key is dropped,
+/// as in a copy of the data without its constraints), and a film whose copies were all removed
+/// while their rentals stayed: the rentals are counted shop-wide, belong to no film, and are
+/// listed as unknown_inventory; the film keeps its row in rollup.film and has no per-film rows.
+/// A film never stocked (Pagila has 42) is in rollup.film and nowhere else; it is not a finding.
+#[tokio::test]
+async fn rentals_of_copies_that_do_not_exist_count_shop_wide_and_are_listed() {
+    let scenario = Scenario::new("edges_missing_copy", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let source = scenario.source().await;
+    // film 904 has 4 rentals over its copies
+    source
+        .batch_execute(
+            "ALTER TABLE rental DROP CONSTRAINT rental_inventory_id_fkey;
+             INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
+             VALUES ('2022-08-17 12:00+00', 999999, 1, '2022-08-19 12:00+00', 1);
+             DELETE FROM inventory WHERE film_id = 904",
+        )
+        .await
+        .unwrap();
+    scenario.run(&[]);
+    let run = scenario.last_run().await;
+    assert_eq!(
+        (run.mode.as_str(), run.rentals_counted, run.rentals_quarantined),
+        ("incremental", Some(16045), Some(0))
+    );
+    assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "shop-wide");
+    common::assert_same_film_weeks(
+        &scenario.film_weeks().await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        "per film",
+    );
+    scenario.verify_passes();
+
+    let (kinds, recorded) = findings_by_kind(&scenario).await;
+    assert_eq!(kinds, [("copy_rented_while_out".to_owned(), 182), ("unknown_inventory".to_owned(), 5)]);
+    assert_eq!(recorded, Some(187), "the run record counts the findings");
+    let rollup = scenario.rollup().await;
+    let count = |sql: &'static str| {
+        let rollup = &rollup;
+        async move {
+            rollup.query_one(sql, &[]).await.unwrap_or_else(|error| panic!("{sql}: {error}")).get::<_, i64>(0)
+        }
+    };
+    // the shop counts 5 rentals more than its films do, all of them the listed ones
+    assert_eq!(
+        count(
+            "SELECT ((SELECT sum(rented_rentals) FROM rollup.weekly_rentals)
+                   - (SELECT sum(rented_rentals) FROM rollup.film_weekly))::bigint"
+        )
+        .await,
+        5
+    );
+    assert_eq!(count("SELECT count(*) FROM rollup.film_weekly WHERE film_id = 904").await, 0);
+    assert_eq!(count("SELECT count(*) FROM rollup.film_weekly_features WHERE film_id = 904").await, 0);
+    assert_eq!(count("SELECT count(*) FROM rollup.film WHERE film_id = 904").await, 1);
+    let detail: String = rollup
+        .query_one("SELECT detail FROM rollup.data_issue AS d JOIN rollup.rental_shadow AS s USING (rental_id) WHERE s.inventory_id = 999999", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(detail, "inventory_id 999999 has no inventory row; counted shop-wide, in no film");
+
+    // never stocked: in rollup.film, without rows or findings; its chart says why there is none
+    let never_stocked: i64 = count(
+        "SELECT count(*) FROM rollup.film AS f
+          WHERE NOT EXISTS (SELECT FROM rollup.inventory_shadow AS i WHERE i.film_id = f.film_id)",
+    )
+    .await;
+    assert_eq!(never_stocked, 43, "Pagila's 42 films without copies, and film 904 now");
+    let film_id: i32 = rollup
+        .query_one(
+            "SELECT min(film_id) FROM rollup.film AS f
+              WHERE NOT EXISTS (SELECT FROM rollup.inventory_shadow AS i WHERE i.film_id = f.film_id)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let chart =
+        scenario.rollup_command(&["chart", "--film", &film_id.to_string(), "-o", "/dev/null/never.svg"]);
+    common::assert_clear_failure(&chart, "has no copy in any store: nothing to chart");
+
+    // the copy turns up: the next run counts its rental in its film and the finding goes
+    source
+        .batch_execute("INSERT INTO inventory (inventory_id, film_id, store_id) VALUES (999999, 1, 2)")
+        .await
+        .unwrap();
+    scenario.run(&[]);
+    let (kinds, recorded) = findings_by_kind(&scenario).await;
+    assert_eq!(kinds, [("copy_rented_while_out".to_owned(), 182), ("unknown_inventory".to_owned(), 4)]);
+    assert_eq!(recorded, Some(186));
+    common::assert_same_film_weeks(
+        &scenario.film_weeks().await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        "after the copy turned up",
+    );
+}
+
+/// Dates decades away, written by an incremental change (a typo in a year): quarantined, listed,
+/// counted in the run record, and the spine keeps its 29 weeks; corrected, they count again.
+#[tokio::test]
+async fn dates_decades_away_are_quarantined_by_incremental_runs_and_the_spine_stays() {
+    let scenario = Scenario::new("edges_decades", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let source = scenario.source().await;
+    // rental 10 to 2062, rental 20 to 1962, rental 30 returned in 2072; then (-1) back again
+    let typos = |direction: f64| {
+        let source = &source;
+        async move {
+            source
+                .execute(
+                    "UPDATE rental
+                        SET rental_date = rental_date + CASE rental_id WHEN 10 THEN interval '40 years'
+                                                                       WHEN 20 THEN interval '-60 years'
+                                                                       ELSE interval '0' END * $1,
+                            return_date = return_date + CASE rental_id WHEN 10 THEN interval '40 years'
+                                                                       WHEN 20 THEN interval '-60 years'
+                                                                       ELSE interval '50 years' END * $1
+                      WHERE rental_id IN (10, 20, 30)",
+                    &[&direction],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    typos(1.0).await;
+    scenario.run(&[]);
+    let run = scenario.last_run().await;
+    assert_eq!(
+        (run.mode.as_str(), run.rentals_counted, run.rentals_quarantined),
+        ("incremental", Some(16041), Some(3))
+    );
+    let weeks = scenario.weeks().await;
+    assert_eq!(weeks.len(), 29, "the spine is not stretched over decades");
+    assert_same_weeks(&weeks, &scenario.expected_weeks(Tz::UTC, None).await, "oracle");
+    scenario.verify_passes();
+    let (kinds, recorded) = findings_by_kind(&scenario).await;
+    let implausible = kinds.iter().find(|(kind, _)| kind == "implausible_date").map(|(_, n)| *n);
+    assert_eq!(implausible, Some(3), "{kinds:?}");
+    assert_eq!(recorded, Some(kinds.iter().map(|(_, n)| n).sum::<i64>()));
+
+    typos(-1.0).await;
+    scenario.run(&[]);
+    let run = scenario.last_run().await;
+    assert_eq!((run.rentals_counted, run.rentals_quarantined), (Some(16044), Some(0)));
+    assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "corrected");
+    let (kinds, _) = findings_by_kind(&scenario).await;
+    assert_eq!(kinds, [("copy_rented_while_out".to_owned(), 182)]);
+}

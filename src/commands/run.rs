@@ -11,7 +11,9 @@
 //! tables change all at once or not at all. Only the run record (rollup.etl_run) is written outside
 //! it: before, so that a run that dies leaves a trace, and after a failure, to say why.
 //!
-//! Runs are serialised by a session advisory lock on the rollup database; a second run waits.
+//! Runs are serialised by a session advisory lock on the rollup database; a second run waits, or
+//! with --no-wait / --lock-timeout exits with code 3. A run that loses its connection to a server
+//! is started again (--retries, src/reliability.rs); since it is one transaction, that is safe.
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -23,7 +25,8 @@ use crate::connection::{FdwSource, RollupDatabase, SourceDatabase, Target};
 use crate::copy;
 use crate::errors;
 use crate::migrations;
-use crate::pipeline::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, failpoint, steps};
+use crate::pipeline::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, failpoint, safeguards, steps};
+use crate::reliability::{self, RunControl};
 
 /// Weeks begin on Monday; recorded with the build so a future setting can force a rebuild.
 const WEEK_START: &str = "monday";
@@ -108,6 +111,9 @@ pub struct Options {
         allow_hyphen_values = true
     )]
     pub reconcile_every: String,
+
+    #[command(flatten)]
+    pub control: RunControl,
 }
 
 /// What the run did, as recorded in rollup.etl_run.
@@ -150,7 +156,14 @@ impl Mode {
 }
 
 pub async fn run(options: Options) -> Result<()> {
-    let outcome = execute(&options).await?;
+    let outcome = reliability::with_retries(&options.control, |attempt| {
+        if attempt > 1 {
+            info!(attempt, "starting the run again");
+        }
+        execute(&options)
+    })
+    .await
+    .map_err(explain_cancellation)?;
     info!(
         run_id = outcome.run_id,
         mode = outcome.mode.as_str(),
@@ -177,13 +190,16 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
 
     // Reaching the source directly first turns a wrong SOURCE_URL into a plain connection error
     // instead of a postgres_fdw error relayed by the rollup server.
-    drop(source.connect().await?);
+    let source_client = source.connect().await?;
     let mut client = rollup.connect().await?;
 
-    acquire_run_lock(&client).await?;
+    acquire_run_lock(&mut client, &rollup, &options.control).await?;
     migrations::apply(&mut client).await?;
     check_time_zone(&client, &options.timezone).await?;
     check_lookback(&client, &options.lookback).await?;
+    check_through(&source_client, &client, &source, options).await?;
+    warn_without_statement_timeout(&source_client, &source).await;
+    drop(source_client);
     bookkeeping::ABANDON_STALE_RUNS.execute(&client, &[]).await?;
     let (mode, cutoff) = choose_mode(&client, options).await?;
 
@@ -462,18 +478,158 @@ async fn link_source(
     Ok(())
 }
 
-async fn acquire_run_lock(client: &Client) -> Result<()> {
+/// Takes the run lock: at once when it is free; otherwise waits for the run holding it, as long as
+/// it takes, at most --lock-timeout, or (--no-wait) not at all. A run that does not get the lock
+/// fails with [`errors::RunLocked`] (exit code 3) and leaves no trace in rollup.etl_run.
+async fn acquire_run_lock(client: &mut Client, rollup: &Target, control: &RunControl) -> Result<()> {
     let acquired: bool = bookkeeping::RUN_LOCK_TRY.query_one(client, &[&RUN_LOCK_KEY]).await?.get(0);
-    if !acquired {
-        info!("another run is in progress on this rollup database; waiting for it to finish");
-        bookkeeping::RUN_LOCK_WAIT.execute(client, &[&RUN_LOCK_KEY]).await?;
+    if acquired {
+        return Ok(());
+    }
+    let no_wait = "--no-wait / ROLLUP_NO_WAIT says not to wait";
+    let timeout = match control.lock_timeout {
+        _ if control.no_wait => return Err(run_locked(client, rollup, no_wait, "without --no-wait").await),
+        Some(timeout) if timeout.is_zero() => {
+            let why = "--lock-timeout / ROLLUP_LOCK_TIMEOUT 0 says not to wait";
+            return Err(run_locked(client, rollup, why, "with a longer --lock-timeout").await);
+        }
+        None => {
+            info!("another run is in progress on this rollup database; waiting for it to finish");
+            bookkeeping::RUN_LOCK_WAIT.execute(client, &[&RUN_LOCK_KEY]).await?;
+            return Ok(());
+        }
+        Some(timeout) => timeout,
+    };
+    info!(
+        lock_timeout_s = timeout.as_secs_f64(),
+        "another run is in progress on this rollup database; waiting for it to finish, at most --lock-timeout"
+    );
+    // The session lock outlives the transaction, which only scopes lock_timeout to this wait.
+    let transaction = client.transaction().await.context("could not begin waiting for the run lock")?;
+    safeguards::RUN_LOCK_TIMEOUT.query_one(&transaction, &[&timeout.as_millis().to_string()]).await?;
+    match bookkeeping::RUN_LOCK_WAIT.execute(&transaction, &[&RUN_LOCK_KEY]).await {
+        Ok(_) => {
+            transaction.commit().await.context("could not take the run lock")?;
+            Ok(())
+        }
+        Err(error) if errors::sqlstate(&error) == Some("55P03") => {
+            drop(transaction);
+            let why = format!(
+                "it did not finish within --lock-timeout / ROLLUP_LOCK_TIMEOUT ({} s)",
+                timeout.as_secs_f64()
+            );
+            Err(run_locked(client, rollup, &why, "with a longer --lock-timeout").await)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The error of a run that did not get the run lock, naming the session that holds it: `why` it
+/// did not wait (longer), and how to wait (`instead`).
+async fn run_locked(client: &Client, rollup: &Target, why: &str, instead: &str) -> anyhow::Error {
+    let holder = match safeguards::RUN_LOCK_HOLDER.query_opt(client, &[&RUN_LOCK_KEY]).await {
+        Ok(Some(row)) => {
+            let pid: i32 = row.get("pid");
+            let mut about = format!(" (server process {pid}");
+            if let Some(application) = row.get::<_, Option<String>>("application_name") {
+                about.push_str(&format!(", {application}"));
+            }
+            if let Some(client_addr) = row.get::<_, Option<String>>("client_addr") {
+                about.push_str(&format!(" from {client_addr}"));
+            }
+            if let Some(since) = row.get::<_, Option<DateTime<Utc>>>("backend_start") {
+                about.push_str(&format!(", connected {}", since.format("%Y-%m-%d %H:%M:%S UTC")));
+            }
+            about.push(')');
+            let stuck = format!(
+                "; if it is stuck, end it with SELECT pg_terminate_backend({pid}) on the rollup database"
+            );
+            (about, stuck)
+        }
+        // It finished in the meantime, or its session is not visible to this role.
+        Ok(None) | Err(_) => (String::new(), String::new()),
+    };
+    let (about, stuck) = holder;
+    anyhow::Error::new(errors::RunLocked {
+        message: format!(
+            "another `rollup run` holds the run lock of the rollup database {}{about}, and {why}: nothing was done. \
+             Run again once it has finished, or {instead} to wait for it{stuck}",
+            rollup.describe()
+        ),
+    })
+}
+
+async fn release_run_lock(client: &Client) {
+    if client.is_closed() {
+        return; // the lock went with the connection
+    }
+    if let Err(error) = bookkeeping::RUN_LOCK_RELEASE.execute(client, &[&RUN_LOCK_KEY]).await {
+        warn!("could not release the run lock (it goes with the connection): {}", errors::render(&error));
+    }
+}
+
+/// The rollup connection sets no statement timeout, so a cancelled statement (57014) is the
+/// source's statement_timeout, relayed by postgres_fdw, or an administrator's pg_cancel_backend.
+fn explain_cancellation(error: anyhow::Error) -> anyhow::Error {
+    if errors::sqlstate(&error) != Some("57014") {
+        return error;
+    }
+    error.context(
+        "a statement of the run was cancelled, most likely by the statement_timeout of the role the rollup reads \
+         the source as (README, \"Least privilege\"): the source was too slow, or something on it held a lock the \
+         run needed. Nothing changed; run again when the source is less busy, or raise that timeout",
+    )
+}
+
+/// Refuses a --through before the source's first rental: the week spine starts at the first
+/// rental, so such a date extends nothing, and it is most likely a typo in the year. Asked of the
+/// source directly; a source without Pagila's tables is left for the link step to explain.
+async fn check_through(
+    source_client: &Client,
+    client: &Client,
+    source: &Target,
+    options: &Options,
+) -> Result<()> {
+    let Some(through) = options.through else {
+        return Ok(());
+    };
+    let first: Option<DateTime<Utc>> = match safeguards::FIRST_RENTAL.query_one(source_client, &[]).await {
+        Ok(row) => row.get(0),
+        Err(error) if errors::sqlstate(&error) == Some("42P01") => return Ok(()),
+        Err(error) => {
+            return Err(
+                error.context(format!("could not read the first rental of the source {}", source.describe()))
+            );
+        }
+    };
+    let Some(first) = first else {
+        return Ok(());
+    };
+    let first_day: NaiveDate =
+        safeguards::LOCAL_DATE.query_one(client, &[&first, &options.timezone]).await?.get(0);
+    if through < first_day {
+        bail!(
+            "--through {through} is before the first rental in the source ({first_day}, {}): the weeks start with \
+             the first rental, so there is nothing to extend to it. Give a later date, such as today, or leave \
+             --through out",
+            options.timezone
+        );
     }
     Ok(())
 }
 
-async fn release_run_lock(client: &Client) {
-    if let Err(error) = bookkeeping::RUN_LOCK_RELEASE.execute(client, &[&RUN_LOCK_KEY]).await {
-        warn!("could not release the run lock (it goes with the connection): {}", errors::render(&error));
+/// A source statement that never ends would hold the run, and with it the run lock, for ever:
+/// the role the rollup reads the source as should have a statement_timeout (README, "Least
+/// privilege"). Says so when it has none; never fails the run for it.
+async fn warn_without_statement_timeout(source_client: &Client, source: &Target) {
+    if let Ok(row) = safeguards::SOURCE_STATEMENT_TIMEOUT.query_one(source_client, &[]).await
+        && row.get::<_, String>(0) == "0"
+    {
+        warn!(
+            source = %source.describe(),
+            "the source role has no statement_timeout: a source query that hangs would hold this run and the \
+             run lock until it ends; set one (ALTER ROLE ... SET statement_timeout = '30min', see the README)"
+        );
     }
 }
 

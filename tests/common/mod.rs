@@ -3,10 +3,14 @@
 //! the brute-force oracle in [`oracle`].
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod oracle;
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use tokio_postgres::{Client, Config, NoTls};
@@ -111,21 +115,84 @@ impl Scenario {
     }
 
     pub fn rollup_command_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().expect("the rollup binary runs")
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rollup"));
         command
             .args(args)
-            .env_remove("FDW_SOURCE_URL")
-            .env_remove("ROLLUP_TIMEZONE")
-            .env_remove("RUST_LOG")
             // Every test run reconciles, so each change is caught by the run after it; the
             // default interval has a test of its own.
             .env("ROLLUP_RECONCILE_EVERY", "0")
             .env("SOURCE_URL", &self.source_url)
             .env("ROLLUP_URL", &self.rollup_url);
+        for variable in [
+            "FDW_SOURCE_URL",
+            "ROLLUP_TIMEZONE",
+            "RUST_LOG",
+            "ROLLUP_FAILPOINT",
+            "ROLLUP_FAILPOINT_RESUME",
+            "ROLLUP_NO_WAIT",
+            "ROLLUP_LOCK_TIMEOUT",
+            "ROLLUP_RETRIES",
+            "ROLLUP_RETRY_DELAY",
+        ] {
+            command.env_remove(variable);
+        }
         for (key, value) in env {
             command.env(key, value);
         }
-        command.output().expect("the rollup binary runs")
+        command
+    }
+
+    /// Starts `rollup ARGS` in the background, its standard error collected as it comes, so the
+    /// test can wait for a line (a failpoint pausing) and act on the servers meanwhile.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut child = self
+            .command(args, env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the rollup binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log = Arc::new(Mutex::new(String::new()));
+        let collected = Arc::clone(&log);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = collected.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Running { child, log, reader: Some(reader) }
+    }
+
+    /// Everything the rollup tables and the run's memory hold, as one comparable string: equal
+    /// before and after a failed run when it changed nothing.
+    pub async fn snapshot(&self) -> String {
+        self.rollup()
+            .await
+            .query_one(
+                "SELECT concat_ws(' | ',
+                     (SELECT string_agg(w::text, ';' ORDER BY week_beginning) FROM rollup.weekly_rentals AS w),
+                     (SELECT count(*) || ':' || sum(hashtext(f::text)) FROM rollup.film_weekly AS f),
+                     (SELECT count(*) || ':' || sum(hashtext(s::text)) FROM rollup.rental_shadow AS s),
+                     (SELECT count(*) || ':' || sum(hashtext(i::text)) FROM rollup.inventory_shadow AS i),
+                     (SELECT count(*) || ':' || sum(hashtext(d::text)) FROM rollup.data_issue AS d),
+                     (SELECT count(*) || ':' || sum(hashtext(f::text)) FROM rollup.film AS f),
+                     (SELECT b::text FROM rollup.build_settings AS b),
+                     (SELECT max(source_watermark)::text FROM rollup.etl_run))",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// Rows of rollup.etl_run.
+    pub async fn run_count(&self) -> i64 {
+        self.rollup().await.query_one("SELECT count(*) FROM rollup.etl_run", &[]).await.unwrap().get(0)
     }
 
     /// Runs `rollup run ARGS` and fails the test, showing its output, unless it succeeds.
@@ -180,6 +247,117 @@ impl Scenario {
         let rentals = oracle::load_rentals(&self.source().await).await;
         oracle::weekly_rentals(&rentals, time_zone, through)
     }
+}
+
+/// A `rollup` started by [`Scenario::spawn`].
+pub struct Running {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Waits until standard error has a line containing `needle`; fails the test after `timeout`
+    /// or when the process ends first, showing what it wrote.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.log().contains(needle) {
+                return;
+            }
+            let ended = self.child.try_wait().unwrap().is_some();
+            if ended || Instant::now() > deadline {
+                std::thread::sleep(Duration::from_millis(100)); // the last lines
+                assert!(
+                    self.log().contains(needle),
+                    "{needle:?} never came ({}):\n{}",
+                    if ended { "the process ended" } else { "timed out" },
+                    self.log()
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What it wrote to standard error so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits for the end (killing it after `timeout`); its exit code (None: killed) and stderr.
+    pub fn finish(mut self, timeout: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + timeout;
+        while self.is_running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if self.is_running() {
+            let _ = self.child.kill();
+        }
+        let status = self.child.wait().unwrap();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        (status.code(), self.log())
+    }
+
+    /// SIGKILL, like a machine going down under the run.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A file whose existence resumes a run paused at a failpoint (ROLLUP_FAILPOINT_RESUME).
+pub struct ResumeFile(pub std::path::PathBuf);
+
+impl ResumeFile {
+    pub fn new(name: &str) -> ResumeFile {
+        let path = std::env::temp_dir().join(format!("pagila-rollup-resume-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        ResumeFile(path)
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().expect("temporary paths are UTF-8")
+    }
+
+    pub fn resume(&self) {
+        std::fs::write(&self.0, b"").unwrap();
+    }
+}
+
+impl Drop for ResumeFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Asserts a failure that exited with `expected_code` and wrote one `error:` line containing
+/// `expected`, with no panic and neither the cluster's password nor any of `secrets` anywhere.
+pub fn assert_failed(code: Option<i32>, stderr: &str, expected_code: i32, expected: &str, secrets: &[&str]) {
+    assert_eq!(code, Some(expected_code), "exit code; stderr:\n{stderr}");
+    let error_lines: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(error_lines.len(), 1, "one error line:\n{stderr}");
+    assert!(error_lines[0].contains(expected), "expected {expected:?} in:\n{}", error_lines[0]);
+    let cluster_password = password();
+    for secret in secrets.iter().copied().chain([cluster_password.as_str()]) {
+        assert!(!stderr.contains(secret), "password leaked:\n{stderr}");
+    }
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "panic:\n{stderr}");
 }
 
 /// rollup.film_weekly in key order.
