@@ -58,10 +58,11 @@ found AS (
      WHERE next_rented IS NOT NULL AND (return_date IS NULL OR return_date > next_rented)
 ),
 deleted AS (
+    -- IN and NOT IN over sub-selects, which PostgreSQL hashes once: an EXISTS per finding would
+    -- scan the judged rentals once per finding (minutes at millions of rentals).
     DELETE FROM rollup.data_issue AS d
-     WHERE (EXISTS (SELECT FROM rental_change AS c WHERE c.rental_id = d.rental_id)
-            OR EXISTS (SELECT FROM judged AS j WHERE j.rental_id = d.rental_id))
-       AND NOT EXISTS (SELECT FROM found AS f WHERE f.rental_id = d.rental_id AND f.kind = d.kind)
+     WHERE d.rental_id IN (SELECT rental_id FROM rental_change UNION ALL SELECT rental_id FROM judged)
+       AND (d.rental_id, d.kind) NOT IN (SELECT rental_id, kind FROM found)
     RETURNING 1
 ),
 upserted AS (
