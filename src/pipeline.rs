@@ -1,7 +1,7 @@
 //! The SQL this program runs, one statement per file under `queries/`, embedded at compile time.
 //! `queries/pipeline/` holds the steps of a run, numbered in the order they run; `queries/run/`
 //! the run's bookkeeping; `queries/status/` and `queries/report/` what the read-only commands show.
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use postgres_types::ToSql;
@@ -156,7 +156,7 @@ impl Query {
     /// Runs a pipeline step and logs one line with its row count and duration.
     pub async fn run_step(&self, client: &impl GenericClient, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let started = Instant::now();
-        let rows = self.execute(client, params).await?;
+        let rows = with_progress(self.step_name(), self.execute(client, params)).await?;
         info!(step = self.step_name(), rows, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
         failpoint(self.step_name()).await?;
         Ok(rows)
@@ -169,7 +169,7 @@ impl Query {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row> {
         let started = Instant::now();
-        let row = self.query_one(client, params).await?;
+        let row = with_progress(self.step_name(), self.query_one(client, params)).await?;
         info!(step = self.step_name(), elapsed_ms = started.elapsed().as_millis() as u64, "step done");
         failpoint(self.step_name()).await?;
         Ok(row)
@@ -179,7 +179,10 @@ impl Query {
     /// settings from a table), logging its duration like a pipeline step.
     pub async fn run_script(&self, client: &impl GenericClient) -> Result<()> {
         let started = Instant::now();
-        client.batch_execute(self.sql).await.with_context(|| self.failed())?;
+        with_progress(self.step_name(), async {
+            client.batch_execute(self.sql).await.with_context(|| self.failed())
+        })
+        .await?;
         info!(step = self.step_name(), elapsed_ms = started.elapsed().as_millis() as u64, "step done");
         Ok(())
     }
@@ -224,6 +227,23 @@ impl Query {
 
     pub(crate) fn failed(&self) -> String {
         format!("query queries/{} failed", self.name)
+    }
+}
+
+/// How often a step still running says so: a full build of millions of rentals has steps of
+/// minutes, and a silent log cannot be told from a hung one.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Runs `work`, logging `step still running` with the time so far every [`PROGRESS_EVERY`].
+pub async fn with_progress<T>(step: &str, work: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let mut work = std::pin::pin!(work);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = ticks.tick() => info!(step, elapsed_s = started.elapsed().as_secs(), "step still running"),
+        }
     }
 }
 

@@ -71,14 +71,24 @@ grid AS (
            generate_series(k.first_week, k.to_week, interval '7 days') AS week
 ),
 weekly AS (
-    SELECT g.film_id, g.store_id, g.week,
-           coalesce(p.rented, 0) AS rented,
-           coalesce(p.returned, 0) AS returned,
-           g.seed + sum(coalesce(p.rented, 0) - coalesce(p.returned, 0))
-               OVER (PARTITION BY g.film_id, g.store_id ORDER BY g.week ROWS UNBOUNDED PRECEDING) AS outstanding,
-           p.most_out, p.first_at, p.all_out_after_first
-      FROM grid AS g
-      LEFT JOIN per_week AS p USING (film_id, store_id, week)
+    -- the weeks with events and the grid's weeks, merged by grouping rather than joined: a join of
+    -- the two on (film, store, week) was planned as a merge on (film, store) that compared every
+    -- week of a pair with every other (minutes at ten million rentals)
+    SELECT film_id, store_id, week,
+           sum(rented) AS rented,
+           sum(returned) AS returned,
+           max(seed) + sum(sum(rented) - sum(returned))
+               OVER (PARTITION BY film_id, store_id ORDER BY week ROWS UNBOUNDED PRECEDING) AS outstanding,
+           max(most_out) AS most_out,
+           min(first_at) AS first_at,
+           sum(all_out_after_first) AS all_out_after_first
+      FROM (SELECT film_id, store_id, week, rented, returned, NULL::bigint AS seed, most_out, first_at,
+                   all_out_after_first
+              FROM per_week
+            UNION ALL
+            SELECT film_id, store_id, week, 0, 0, seed, NULL, NULL, NULL
+              FROM grid) AS week_row
+     GROUP BY film_id, store_id, week
 ),
 out_in_week AS (
     SELECT w.*,

@@ -12,6 +12,8 @@ use futures_util::StreamExt;
 use crate::connection::RollupDatabase;
 use crate::pipeline::inspect;
 
+/// Export a rollup table or view as CSV.
+///
 /// Write a table or view of schema rollup as CSV with a header line, to standard output or a
 /// file. For a data scientist's panel: rollup export film_weekly_features -o features.csv
 ///

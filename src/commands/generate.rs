@@ -17,6 +17,8 @@ use crate::errors;
 use crate::pipeline::generate as queries;
 use crate::table;
 
+/// Generate a synthetic rental history at any scale, or a week of churn on it.
+///
 /// Write a synthetic but realistic rental history into a new database on the source server
 /// (never into Pagila itself), or apply a week of churn to one made before. Pagila's films and
 /// categories are copied; stores, copies and customers are scaled to the number of rentals;

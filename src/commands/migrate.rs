@@ -4,6 +4,8 @@ use anyhow::Result;
 use crate::connection::RollupDatabase;
 use crate::migrations;
 
+/// Apply pending migrations to the rollup database.
+///
 /// Apply the migrations in migrations/ that the rollup database has not seen yet (refinery,
 /// history in refinery_schema_history). `rollup run` does this too; this command is for deploying
 /// the schema ahead of a run.

@@ -6,6 +6,8 @@ use crate::connection::RollupDatabase;
 use crate::pipeline::inspect;
 use crate::table;
 
+/// Print the weekly report as a table.
+///
 /// Print rollup.weekly_report (WeekBeginning, OutstandingRentals, ReturnedRentals), one line per
 /// week, as psql would.
 ///

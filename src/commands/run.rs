@@ -43,6 +43,8 @@ const RUN_LOCK_KEY: i64 = 0x7061_6769_6c61_2d72;
 /// Pagila's 16 thousand rentals (17 buckets) to tens of millions (10 thousand buckets per 10M).
 const BUCKET_SIZE: i32 = 1000;
 
+/// Build or refresh the rollup tables (the weekly job).
+///
 /// Migrate the rollup database, link it to the source through postgres_fdw, and build or refresh
 /// rollup.weekly_rentals, rollup.film_weekly (per film and store) and rollup.data_issue. The first run, and every run whose time zone differs from the one the
 /// rollup was built with, builds from scratch; later runs pull only the rentals changed since the
@@ -375,12 +377,15 @@ async fn copy_rental_shadow(
     let started = Instant::now();
     let copy_out: String = steps::FULL_RENTAL_SHADOW_OUT.query_one(transaction, &[&time_zone]).await?.get(0);
     let client = source.connect().await?;
-    let rows = copy::stream_statement(
-        &client,
-        &copy_out,
-        steps::FULL_RENTAL_SHADOW_OUT.name,
-        transaction,
-        &steps::FULL_RENTAL_SHADOW_IN,
+    let rows = crate::pipeline::with_progress(
+        steps::FULL_RENTAL_SHADOW_IN.step_name(),
+        copy::stream_statement(
+            &client,
+            &copy_out,
+            steps::FULL_RENTAL_SHADOW_OUT.name,
+            transaction,
+            &steps::FULL_RENTAL_SHADOW_IN,
+        ),
     )
     .await
     .context("could not copy the source's rentals into the rollup")?;
@@ -399,8 +404,7 @@ async fn restore_indexes(transaction: &tokio_postgres::Transaction<'_>, table: &
     let started = Instant::now();
     for row in bookkeeping::INDEXES_TO_RESTORE.query(transaction, &[&table]).await? {
         let statement: String = row.get(0);
-        transaction
-            .batch_execute(&statement)
+        crate::pipeline::with_progress("indexes_restored", transaction.batch_execute(&statement))
             .await
             .with_context(|| format!("could not rebuild: {statement}"))?;
     }

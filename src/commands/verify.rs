@@ -10,6 +10,8 @@ use crate::connection::RollupDatabase;
 use crate::pipeline::{bookkeeping, verify};
 use crate::table;
 
+/// Check the rollup tables against the source, computed another way.
+///
 /// Recompute rollup.weekly_rentals from the current source into temporary tables (one aggregate
 /// computed on the source, no shadow), compare it with what is stored, and print every week that
 /// differs. Exits 1 when any week differs, so it can gate a pipeline. Run it right after
