@@ -168,3 +168,47 @@ async fn export_writes_the_feature_panel_as_csv_with_a_header() {
         common::stderr(&output)
     );
 }
+
+/// Two corrections months apart on one copy recompute two short stretches of its pair's weeks,
+/// not the months between, and still give the numbers of the brute-force oracle.
+#[tokio::test]
+async fn changes_far_apart_recompute_only_their_own_weeks() {
+    let scenario = Scenario::new("film_ranges", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let moved = scenario
+        .source()
+        .await
+        .execute(
+            "WITH copy AS (SELECT inventory_id FROM rental
+                            GROUP BY inventory_id
+                           HAVING min(rental_date) < '2022-06-01' AND max(rental_date) > '2022-08-01'
+                              AND count(return_date) = count(*)
+                           ORDER BY inventory_id LIMIT 1),
+                  ends AS ((SELECT rental_id FROM rental WHERE inventory_id = (SELECT inventory_id FROM copy)
+                             ORDER BY rental_date LIMIT 1)
+                           UNION ALL
+                           (SELECT rental_id FROM rental WHERE inventory_id = (SELECT inventory_id FROM copy)
+                             ORDER BY rental_date DESC LIMIT 1))
+             UPDATE rental SET return_date = return_date - interval '1 hour'
+              WHERE rental_id IN (SELECT rental_id FROM ends)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved, 2);
+    scenario.run(&[]);
+    let row = scenario
+        .rollup()
+        .await
+        .query_one(
+            "SELECT film_stores_recomputed, film_weeks_recomputed FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (ranges, weeks): (i32, i32) = (row.get(0), row.get(1));
+    assert_eq!(ranges, 2, "one stretch per correction");
+    assert!(weeks <= 6, "only the corrected rentals' weeks are recomputed, got {weeks}");
+    assert_same_film_weeks(&scenario.film_weeks().await, &scenario.expected_film_weeks(Tz::UTC, None).await, "ranges");
+    scenario.verify_passes();
+}

@@ -449,7 +449,7 @@ async fn a_run_killed_half_way_leaves_the_previous_state_and_the_next_run_catche
         .spawn()
         .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let paused = stderr.lines().map_while(Result::ok).any(|line| line.contains("failpoint: pausing"));
     assert!(paused && Instant::now() < deadline, "the run never reached its failpoint");
     child.kill().unwrap(); // SIGKILL, after both weekly tables were written inside the transaction

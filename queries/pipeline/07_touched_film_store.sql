@@ -1,5 +1,5 @@
 -- Step 7: the (film, store) pairs whose weekly rows can have changed, and from which week to
--- which (to_week null: to the end of the spine):
+-- which (to_week null: to the end of the spine), one row per range (step 14 merges them):
 --   * for each rental that moved (to other instants, weeks or copy): the pair of its copy as the
 --     last run saw it, from its old rental week to its old return week, and the pair of its copy
 --     now, from its new rental week to its new return week (open-ended while it is out). Outside
@@ -39,7 +39,4 @@ touched AS (
     UNION ALL
     SELECT new_film_id, new_store_id, date '1970-01-05', NULL FROM moved_copy WHERE new_film_id IS NOT NULL
 )
-SELECT film_id, store_id, min(from_week) AS from_week,
-       CASE WHEN bool_or(to_week IS NULL) THEN NULL ELSE max(to_week) END AS to_week
-  FROM touched
- GROUP BY film_id, store_id;
+SELECT DISTINCT film_id, store_id, from_week, to_week FROM touched;

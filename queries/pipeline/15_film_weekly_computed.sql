@@ -1,4 +1,5 @@
--- Step 15: the weekly rows of the recomputed (film, store) pairs, from_week to to_week (step 14).
+-- Step 15: the weekly rows of the recomputed (film, store) pairs over their ranges of weeks,
+-- from_week to to_week (step 14); each range is computed on its own.
 --
 -- A rental belongs to the film and store of its copy (the inventory shadow, as it is now). The
 -- number out when a pair's range begins is the stored outstanding count of the week before (no
@@ -18,10 +19,11 @@ CREATE TEMP TABLE film_weekly_computed ON COMMIT DROP AS
 WITH copies AS (
     SELECT i.film_id, i.store_id, count(*)::integer AS copies
       FROM rollup.inventory_shadow AS i
-      JOIN recomputed_film_store AS k USING (film_id, store_id)
+      JOIN (SELECT DISTINCT film_id, store_id FROM recomputed_film_store) AS k USING (film_id, store_id)
      GROUP BY i.film_id, i.store_id
 ),
 seed AS (
+    -- per range: a pair has one for each stretch of weeks step 14 found
     SELECT k.film_id, k.store_id, k.from_week, k.to_week,
            coalesce((SELECT w.outstanding_rentals FROM rollup.film_weekly AS w
                       WHERE (w.film_id, w.store_id, w.week_beginning) = (k.film_id, k.store_id, k.from_week - 7)),
@@ -29,28 +31,29 @@ seed AS (
       FROM recomputed_film_store AS k
 ),
 event AS (
-    SELECT k.film_id, k.store_id, s.rental_week AS week, s.rental_date AS at, 1 AS delta
+    SELECT k.film_id, k.store_id, k.from_week, s.rental_week AS week, s.rental_date AS at, 1 AS delta
       FROM recomputed_film_store AS k
       JOIN rollup.inventory_shadow AS i USING (film_id, store_id)
       JOIN rollup.rental_shadow AS s ON s.inventory_id = i.inventory_id
      WHERE s.rental_week BETWEEN k.from_week AND k.to_week
     UNION ALL
-    SELECT k.film_id, k.store_id, s.return_week, s.return_date, -1
+    SELECT k.film_id, k.store_id, k.from_week, s.return_week, s.return_date, -1
       FROM recomputed_film_store AS k
       JOIN rollup.inventory_shadow AS i USING (film_id, store_id)
       JOIN rollup.rental_shadow AS s ON s.inventory_id = i.inventory_id
      WHERE s.return_week BETWEEN k.from_week AND k.to_week
 ),
 swept AS (
-    SELECT e.film_id, e.store_id, e.week, e.at, e.delta,
+    SELECT e.film_id, e.store_id, e.from_week, e.week, e.at, e.delta,
            seed.outstanding + sum(e.delta) OVER pair_in_time AS out_after,
            lead(e.at) OVER pair_in_time AS next_at
       FROM event AS e
-      JOIN seed USING (film_id, store_id)
-    WINDOW pair_in_time AS (PARTITION BY e.film_id, e.store_id ORDER BY e.at, e.delta ROWS UNBOUNDED PRECEDING)
+      JOIN seed USING (film_id, store_id, from_week)
+    WINDOW pair_in_time AS (PARTITION BY e.film_id, e.store_id, e.from_week
+                            ORDER BY e.at, e.delta ROWS UNBOUNDED PRECEDING)
 ),
 per_week AS (
-    SELECT s.film_id, s.store_id, s.week,
+    SELECT s.film_id, s.store_id, s.from_week, s.week,
            count(*) FILTER (WHERE s.delta = 1) AS rented,
            count(*) FILTER (WHERE s.delta = -1) AS returned,
            max(s.out_after) AS most_out,
@@ -59,15 +62,16 @@ per_week AS (
                FILTER (WHERE c.copies > 0 AND s.out_after >= c.copies) AS all_out_after_first
       FROM swept AS s
       LEFT JOIN copies AS c USING (film_id, store_id)
-     GROUP BY s.film_id, s.store_id, s.week
+     GROUP BY s.film_id, s.store_id, s.from_week, s.week
 ),
 grid AS (
-    SELECT k.film_id, k.store_id, k.outstanding AS seed, week::date AS week
+    SELECT k.film_id, k.store_id, k.from_week, k.outstanding AS seed, week::date AS week
       FROM (SELECT seed.*,
                    CASE WHEN seed.outstanding > 0 THEN seed.from_week ELSE first_event.week END AS first_week
               FROM seed
-              LEFT JOIN (SELECT film_id, store_id, min(week) AS week FROM per_week GROUP BY film_id, store_id)
-                        AS first_event USING (film_id, store_id)) AS k,
+              LEFT JOIN (SELECT film_id, store_id, from_week, min(week) AS week
+                           FROM per_week GROUP BY film_id, store_id, from_week)
+                        AS first_event USING (film_id, store_id, from_week)) AS k,
            generate_series(k.first_week, k.to_week, interval '7 days') AS week
 ),
 weekly AS (
@@ -78,17 +82,18 @@ weekly AS (
            sum(rented) AS rented,
            sum(returned) AS returned,
            max(seed) + sum(sum(rented) - sum(returned))
-               OVER (PARTITION BY film_id, store_id ORDER BY week ROWS UNBOUNDED PRECEDING) AS outstanding,
+               OVER (PARTITION BY film_id, store_id, from_week ORDER BY week ROWS UNBOUNDED PRECEDING)
+               AS outstanding,
            max(most_out) AS most_out,
            min(first_at) AS first_at,
            sum(all_out_after_first) AS all_out_after_first
-      FROM (SELECT film_id, store_id, week, rented, returned, NULL::bigint AS seed, most_out, first_at,
-                   all_out_after_first
+      FROM (SELECT film_id, store_id, from_week, week, rented, returned, NULL::bigint AS seed, most_out,
+                   first_at, all_out_after_first
               FROM per_week
             UNION ALL
-            SELECT film_id, store_id, week, 0, 0, seed, NULL, NULL, NULL
+            SELECT film_id, store_id, from_week, week, 0, 0, seed, NULL, NULL, NULL
               FROM grid) AS week_row
-     GROUP BY film_id, store_id, week
+     GROUP BY film_id, store_id, from_week, week
 ),
 out_in_week AS (
     SELECT w.*,

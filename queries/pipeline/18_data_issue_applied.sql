@@ -13,7 +13,9 @@ WITH changed_on_copy AS (
     UNION ALL
     SELECT inventory_id, timestamptz '-infinity' FROM inventory_change
 ),
-touched_copy AS (
+touched_copy AS MATERIALIZED (
+    -- materialised: inlined into the join below, the look-up of the rental before ran once per
+    -- judged rental instead of once per copy
     SELECT c.inventory_id,
            coalesce((SELECT max(p.rental_date) FROM rollup.rental_shadow AS p
                       WHERE p.inventory_id = c.inventory_id AND p.rental_date < c.since
