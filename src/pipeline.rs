@@ -83,6 +83,7 @@ pub mod bookkeeping {
     pub const INDEXES_TO_RESTORE: Query = query!("run/indexes_to_restore.sql");
     pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
+    pub const ANALYZE_RANGES: Query = query!("run/analyze_ranges.sql");
     pub const ANALYZE_RECOMPUTED: Query = query!("run/analyze_recomputed.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");

@@ -209,6 +209,10 @@ async fn changes_far_apart_recompute_only_their_own_weeks() {
     let (ranges, weeks): (i32, i32) = (row.get(0), row.get(1));
     assert_eq!(ranges, 2, "one stretch per correction");
     assert!(weeks <= 6, "only the corrected rentals' weeks are recomputed, got {weeks}");
-    assert_same_film_weeks(&scenario.film_weeks().await, &scenario.expected_film_weeks(Tz::UTC, None).await, "ranges");
+    assert_same_film_weeks(
+        &scenario.film_weeks().await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        "ranges",
+    );
     scenario.verify_passes();
 }

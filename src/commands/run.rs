@@ -287,6 +287,7 @@ async fn refresh(
     steps::WEEKLY_RENTALS_COMPUTED.run_step(&transaction, &[]).await?;
     let applied = steps::WEEKLY_RENTALS_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
     let film_stores = steps::RECOMPUTED_FILM_STORE.run_step(&transaction, &[]).await?;
+    bookkeeping::ANALYZE_RANGES.run_step(&transaction, &[]).await?;
     steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
     bookkeeping::ANALYZE_RECOMPUTED.run_step(&transaction, &[]).await?;
     let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
