@@ -81,7 +81,8 @@ pub mod bookkeeping {
     pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
     pub const INDEXES_DROPPED: Query = query!("run/indexes_dropped.sql");
     pub const INDEXES_TO_RESTORE: Query = query!("run/indexes_to_restore.sql");
-    pub const ANALYZE_SHADOWS: Query = query!("run/analyze_shadows.sql");
+    pub const ANALYZE_RENTAL_SHADOW: Query = query!("run/analyze_rental_shadow.sql");
+    pub const ANALYZE_INVENTORY_SHADOW: Query = query!("run/analyze_inventory_shadow.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
     pub const ANALYZE_RANGES: Query = query!("run/analyze_ranges.sql");
     pub const ANALYZE_RECOMPUTED: Query = query!("run/analyze_recomputed.sql");

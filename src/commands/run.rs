@@ -268,7 +268,7 @@ async fn refresh(
         bookkeeping::INDEXES_DROPPED.run_script(&transaction).await?;
         rows_copied = copy_rental_shadow(&transaction, source, &options.timezone).await?;
         restore_indexes(&transaction, "rollup.rental_shadow").await?;
-        bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
+        bookkeeping::ANALYZE_RENTAL_SHADOW.run_step(&transaction, &[]).await?;
     }
     steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff, &!full]).await?;
     steps::BUCKET_FINGERPRINT.run_step(&transaction, &[&BUCKET_SIZE, &reconcile]).await?;
@@ -279,8 +279,8 @@ async fn refresh(
     steps::TOUCHED_FILM_STORE.run_step(&transaction, &[]).await?;
     let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
     let copies = steps::INVENTORY_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
-    if mode == Mode::Full {
-        bookkeeping::ANALYZE_SHADOWS.run_step(&transaction, &[]).await?;
+    if full {
+        bookkeeping::ANALYZE_INVENTORY_SHADOW.run_step(&transaction, &[]).await?;
     }
     steps::TOUCHED_WEEK.run_step(&transaction, &[&full]).await?;
     steps::WEEK_SPINE.run_step(&transaction, &[&options.through]).await?;
