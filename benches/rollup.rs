@@ -1,25 +1,33 @@
 //! `make bench`: what a run costs at scale, measured against the lower bounds and the peer in the
 //! same session, so the ratios hold even on a noisy machine.
 //!
-//! On the `make run` servers it generates (once, then reuses) a synthetic source of
-//! BENCH_RENTALS rentals (default 10 million) and a 1-million-rental sample with
-//! `rollup generate`, then repeats BENCH_REPEAT times (default 3), interleaved so every measure
-//! sees the same machine state:
-//!   * a full build of every rollup table (`rollup run --full`);
-//!   * 0.5% churn (`rollup generate --churn 0.5`, not timed), then an incremental run that
-//!     reconciles (so the churn's deletes are caught), then a no-op run (reconciliation not due,
-//!     the default right after a reconciled run) and a no-op run that reconciles;
-//!   * the lower bounds: both weekly aggregates pushed down through postgres_fdw, the bare
-//!     transfer of the slim rental rows into a local table, and the bare pull of the rows the
-//!     incremental run pulled;
-//!   * on the sample: the peer (a correlated subquery per week, on the source), a full build, and
-//!     an incremental run after 0.5% churn;
-//!   * on Pagila itself: a full build and a no-op run.
+//! On the `make run` servers it generates (once, then reuses) two synthetic sources with
+//! `rollup generate`: BENCH_RENTALS rentals (default 10 million) and a dirty, skewed one of
+//! BENCH_DIRTY_RENTALS (default 2 million; `--dirty`: copies rented while out, rentals open for
+//! years), plus a 1-million-rental sample for the peer and a copy of Pagila. Then it repeats
+//! BENCH_REPEAT times (default 3), interleaved so every measure sees the same machine state, on
+//! each of the two sources:
+//!   * a full build (`rollup run --full`) and the bare transfer of the slim rental rows through
+//!     postgres_fdw it is compared with;
+//!   * 0.5% churn (`rollup generate --churn 0.5`: new rentals, returns (on the dirty source also of
+//!     rentals open for years), corrected returns, deletes; not timed), then an incremental run
+//!     with default settings, then `rollup verify`, which must pass;
+//!   * a no-op run, whose delete check (step 3) is compared with a bare `SELECT count(*)` on the
+//!     source; a run after three changed rows (one insert, one corrected return, one delete);
+//!   * the same no-op and three-row runs with the opt-in delete capture installed (then dropped);
+//!   * the bare pull of the rows the incremental run pulled.
+//!
+//! On the sample: the peer (a correlated subquery per week, on the source) and a full build. On
+//! Pagila: a full build, a no-op run, and a no-op with the capture.
+//!
+//! Runs use the default settings but one: a lookback of 0 (ROLLUP_LOOKBACK), so that a no-op
+//! measured a minute after a churn does not pull the churn again; in production the lookback
+//! re-pulls the last hour's changes, which a quiet hour does not have.
 //!
 //! Each `rollup` is a child process, timed from spawn to exit (what a user waits for), with its
 //! peak RSS from wait4. Results are printed and written to bench/results.md.
 //!
-//! Not a timed test: it needs minutes and a quiet machine, so it lives apart from `make test`.
+//! Not a timed test: it needs many minutes and a quiet machine, so it lives apart from `make test`.
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -35,6 +43,8 @@ const HISTORY_END: &str = "2026-11-23";
 const ANALYSIS_MARKER: &str = "<!-- analysis: kept by make bench -->";
 const SAMPLE_RENTALS: i64 = 1_000_000;
 const CHURN_PERCENT: &str = "0.5";
+/// The step of an incremental run that looks for deletes by the source's totals.
+const DELETE_CHECK_STEP: &str = "03_rental_totals_differ";
 
 const WEEKLY_RENTED: &str = include_str!("../bench/queries/weekly_rented_pushed_down.sql");
 const WEEKLY_RETURNED: &str = include_str!("../bench/queries/weekly_returned_pushed_down.sql");
@@ -43,6 +53,8 @@ const CHANGED_ROWS: &str = include_str!("../bench/queries/changed_rows_transferr
 const INCREMENTAL_CURSOR: &str = include_str!("../bench/queries/incremental_cursor.sql");
 const PEER: &str = include_str!("../bench/queries/peer_correlated_subqueries.sql");
 const SERVER_SETTINGS: &str = include_str!("../bench/queries/server_settings.sql");
+const THREE_CHANGES: &str = include_str!("../bench/queries/three_changes.sql");
+const BARE_COUNT: &str = include_str!("../bench/queries/bare_count.sql");
 
 fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
@@ -92,6 +104,8 @@ fn seconds(duration: Duration) -> String {
 /// A database pair the pipeline runs on: a source database and a rollup database.
 struct Setup {
     label: String,
+    /// What the results call it, e.g. "10,000,000 rentals".
+    description: String,
     source: Target,
     rollup: Target,
 }
@@ -103,8 +117,43 @@ struct Bench {
     rollup_server: Target,
 }
 
+/// Everything measured on one generated source, round by round.
+#[derive(Default)]
+struct ScaleSamples {
+    full: Samples,
+    transfer: Samples,
+    aggregates: Samples,
+    incremental: Samples,
+    verify: Samples,
+    verify_failures: usize,
+    changed_pull: Samples,
+    changed_rows: Vec<i64>,
+    noop: Samples,
+    delete_check: Samples,
+    bare_count: Samples,
+    three_rows: Samples,
+    noop_capture: Samples,
+    three_rows_capture: Samples,
+    full_build_log: Option<PathBuf>,
+    incremental_log: Option<PathBuf>,
+}
+
+impl ScaleSamples {
+    fn all_runs(&self) -> [&Samples; 6] {
+        [
+            &self.full,
+            &self.incremental,
+            &self.noop,
+            &self.three_rows,
+            &self.noop_capture,
+            &self.three_rows_capture,
+        ]
+    }
+}
+
 async fn bench() -> Result<()> {
     let rentals: i64 = env_number("BENCH_RENTALS", 10_000_000)?;
+    let dirty_rentals: i64 = env_number("BENCH_DIRTY_RENTALS", 2_000_000)?;
     let repeat: usize = env_number("BENCH_REPEAT", 3)?;
     let source_server = SourceDatabase { source_url: std::env::var("SOURCE_URL").ok() }.target()?;
     let rollup_server = RollupDatabase { rollup_url: std::env::var("ROLLUP_URL").ok() }.target()?;
@@ -115,147 +164,186 @@ async fn bench() -> Result<()> {
         Bench { binary: PathBuf::from(env!("CARGO_BIN_EXE_rollup")), logs, source_server, rollup_server };
 
     let sample_rentals = rentals.min(SAMPLE_RENTALS);
-    let large = bench.setup(rentals).await?;
-    let sample = if sample_rentals == rentals { None } else { Some(bench.setup(sample_rentals).await?) };
-    let pagila = Setup {
-        label: String::from("pagila"),
-        source: bench.source_server.clone(),
-        rollup: bench.fresh_rollup_database("bench_rollup_pagila").await?,
-    };
+    let large = bench.setup(rentals, false).await?;
+    let dirty = bench.setup(dirty_rentals, true).await?;
+    let sample =
+        if sample_rentals == rentals { None } else { Some(bench.setup(sample_rentals, false).await?) };
+    let pagila = bench.pagila_copy().await?;
 
-    let mut full = Samples::default();
-    let mut incremental = Samples::default();
-    let mut noop = Samples::default();
-    let mut noop_reconciled = Samples::default();
-    let mut aggregates = Samples::default();
-    let mut transfer = Samples::default();
-    let mut changed_pull = Samples::default();
-    let mut changed_rows = Vec::new();
+    let mut scales = [ScaleSamples::default(), ScaleSamples::default()];
     let mut peer = Samples::default();
     let mut sample_full = Samples::default();
-    let mut sample_incremental = Samples::default();
     let mut pagila_full = Samples::default();
     let mut pagila_noop = Samples::default();
-    let mut full_build_log = None;
+    let mut pagila_noop_capture = Samples::default();
 
     for round in 1..=repeat {
-        eprintln!("bench: round {round} of {repeat} at {rentals} rentals");
-        let log = bench.rollup(&large, &["run", "--full"], &mut full, &format!("full-{round}"))?;
-        full_build_log.get_or_insert(log);
-        bench.churn(&large)?;
-        bench.rollup(
-            &large,
-            &["run", "--reconcile-every", "0"],
-            &mut incremental,
-            &format!("incremental-{round}"),
-        )?;
-        let rollup = large.rollup.connect().await?;
-        let cursor = rollup.query_one(INCREMENTAL_CURSOR, &[]).await.context("incremental cursor")?;
-        let cutoff: chrono::DateTime<chrono::Utc> = cursor.get("cutoff");
-        changed_rows.push(cursor.get::<_, i64>("rows_pulled"));
-        changed_pull.push(timed_rolled_back(&rollup, CHANGED_ROWS, &[&cutoff]).await?);
-        bench.rollup(&large, &["run"], &mut noop, &format!("noop-{round}"))?;
-        bench.rollup(
-            &large,
-            &["run", "--reconcile-every", "0"],
-            &mut noop_reconciled,
-            &format!("noop-reconciled-{round}"),
-        )?;
-        let started = Instant::now();
-        rollup.query(WEEKLY_RENTED, &[]).await.context("pushed-down weekly rentals")?;
-        rollup.query(WEEKLY_RETURNED, &[]).await.context("pushed-down weekly returns")?;
-        aggregates.push(started.elapsed());
-        transfer.push(timed_rolled_back(&rollup, SLIM_ROWS, &[]).await?);
-
+        for (setup, samples) in [&large, &dirty].into_iter().zip(scales.iter_mut()) {
+            eprintln!("bench: round {round} of {repeat} on {}", setup.label);
+            bench.measure_scale(setup, samples, round).await?;
+        }
         if let Some(sample) = &sample {
             bench.rollup(sample, &["run", "--full"], &mut sample_full, &format!("sample-full-{round}"))?;
-            bench.churn(sample)?;
-            bench.rollup(
-                sample,
-                &["run", "--reconcile-every", "0"],
-                &mut sample_incremental,
-                &format!("sample-incremental-{round}"),
-            )?;
         }
-        // The peer takes about a minute on the sample; once per round would triple the bench.
+        // The peer takes minutes on the sample; once per round would triple the bench.
         if round == 1 {
             let source = sample.as_ref().unwrap_or(&large).source.connect().await?;
             let started = Instant::now();
             source.query(PEER, &[]).await.context("the peer query")?;
             peer.push(started.elapsed());
         }
-
         bench.rollup(&pagila, &["run", "--full"], &mut pagila_full, &format!("pagila-full-{round}"))?;
         bench.rollup(&pagila, &["run"], &mut pagila_noop, &format!("pagila-noop-{round}"))?;
+        bench.capture(&pagila, "install")?;
+        bench.rollup(
+            &pagila,
+            &["run"],
+            &mut Samples::default(),
+            &format!("pagila-capture-trusted-{round}"),
+        )?;
+        bench.rollup(&pagila, &["run"], &mut pagila_noop_capture, &format!("pagila-noop-capture-{round}"))?;
+        bench.capture(&pagila, "drop")?;
     }
     if sample.is_none() {
-        sample_full = Samples { times: full.times.clone(), max_rss_kb: full.max_rss_kb };
-        sample_incremental = Samples { times: incremental.times.clone(), max_rss_kb: incremental.max_rss_kb };
+        sample_full = Samples { times: scales[0].full.times.clone(), max_rss_kb: scales[0].full.max_rss_kb };
     }
 
-    let peak_rss_kb = [
-        &full,
-        &incremental,
-        &noop,
-        &noop_reconciled,
-        &sample_full,
-        &sample_incremental,
-        &pagila_full,
-        &pagila_noop,
-    ]
-    .iter()
-    .map(|samples| samples.max_rss_kb)
-    .max()
-    .unwrap_or(0);
+    let peak_rss_kb = scales
+        .iter()
+        .flat_map(|scale| scale.all_runs())
+        .chain([&sample_full, &pagila_full, &pagila_noop, &pagila_noop_capture])
+        .map(|samples| samples.max_rss_kb)
+        .max()
+        .unwrap_or(0);
     let ratio = |a: &Samples, b: &Samples| a.median().as_secs_f64() / b.median().as_secs_f64();
-    let measures = vec![
-        (format!("full build, {rentals} rentals"), full.describe()),
-        (format!("incremental run after {CHURN_PERCENT}% churn"), incremental.describe()),
-        (
-            String::from("no-op run (reconciliation not due, the default after a reconciled run)"),
-            noop.describe(),
-        ),
-        (String::from("no-op run, reconciling (--reconcile-every 0)"), noop_reconciled.describe()),
-        (String::from("lower bound: both weekly aggregates pushed down"), aggregates.describe()),
-        (String::from("lower bound: slim rows through postgres_fdw"), transfer.describe()),
-        (
-            format!("lower bound: the changed rows pulled ({} rows, median)", median_of(&changed_rows)),
-            changed_pull.describe(),
-        ),
+    let mut measures = Vec::new();
+    let mut targets = Vec::new();
+    for (setup, scale) in [&large, &dirty].into_iter().zip(&scales) {
+        let name = &setup.description;
+        measures.extend([
+            (format!("{name}: full build"), scale.full.describe()),
+            (format!("{name}: lower bound, slim rows through postgres_fdw"), scale.transfer.describe()),
+            (format!("{name}: lower bound, both weekly aggregates pushed down"), scale.aggregates.describe()),
+            (format!("{name}: incremental run after {CHURN_PERCENT}% churn"), scale.incremental.describe()),
+            (
+                format!(
+                    "{name}: `rollup verify` right after it ({} of {} passed)",
+                    scale.verify.times.len() - scale.verify_failures,
+                    scale.verify.times.len()
+                ),
+                scale.verify.describe(),
+            ),
+            (
+                format!(
+                    "{name}: lower bound, the changed rows pulled ({} rows, median)",
+                    median_of(&scale.changed_rows)
+                ),
+                scale.changed_pull.describe(),
+            ),
+            (format!("{name}: no-op run"), scale.noop.describe()),
+            (format!("{name}: its delete check ({DELETE_CHECK_STEP})"), scale.delete_check.describe()),
+            (
+                format!("{name}: bare `SELECT count(*) FROM rental` on the source"),
+                scale.bare_count.describe(),
+            ),
+            (format!("{name}: run after three changed rows"), scale.three_rows.describe()),
+            (format!("{name}: no-op run, delete capture installed"), scale.noop_capture.describe()),
+            (
+                format!("{name}: run after three changed rows, capture installed"),
+                scale.three_rows_capture.describe(),
+            ),
+        ]);
+        targets.extend([
+            target(
+                format!("{name}: incremental / full build"),
+                ratio(&scale.incremental, &scale.full),
+                "≤ 0.05",
+                |x| x <= 0.05,
+                3,
+            ),
+            target(
+                format!("{name}: verify passes after the incremental run"),
+                scale.verify_failures as f64,
+                "0 failures",
+                |x| x == 0.0,
+                0,
+            ),
+            target(
+                format!("{name}: three changed rows / no-op"),
+                ratio(&scale.three_rows, &scale.noop),
+                "≤ 2",
+                |x| x <= 2.0,
+                2,
+            ),
+            target(
+                format!("{name}: delete check / bare count(*)"),
+                ratio(&scale.delete_check, &scale.bare_count),
+                "≤ 1.5",
+                |x| x <= 1.5,
+                2,
+            ),
+            target(
+                format!("{name}: no-op with the capture (s)"),
+                scale.noop_capture.median().as_secs_f64(),
+                "≤ 0.100",
+                |x| x <= 0.1,
+                3,
+            ),
+            target(
+                format!("{name}: full build / slim transfer"),
+                ratio(&scale.full, &scale.transfer),
+                "≤ 1.2",
+                |x| x <= 1.2,
+                2,
+            ),
+        ]);
+    }
+    measures.extend([
         (format!("peer: correlated subqueries, {sample_rentals} rentals"), peer.describe()),
         (format!("full build, {sample_rentals} rentals"), sample_full.describe()),
-        (format!("incremental run, {sample_rentals} rentals"), sample_incremental.describe()),
         (String::from("Pagila: full build"), pagila_full.describe()),
         (String::from("Pagila: no-op run"), pagila_noop.describe()),
+        (String::from("Pagila: no-op run, delete capture installed"), pagila_noop_capture.describe()),
         (String::from("rollup peak RSS, any run"), format!("{:.1} MB", peak_rss_kb as f64 / 1024.0)),
-    ];
-    let targets = vec![
-        target("full build / slim transfer", ratio(&full, &transfer), "≤ 1.2", |x| x <= 1.2, "{:.2}"),
+    ]);
+    targets.extend([
         target(
-            "incremental / changed-row pull",
-            ratio(&incremental, &changed_pull),
-            "≤ 3",
-            |x| x <= 3.0,
-            "{:.1}",
+            String::from("Pagila no-op run (s)"),
+            pagila_noop.median().as_secs_f64(),
+            "≤ 0.100",
+            |x| x <= 0.1,
+            3,
         ),
-        target("incremental / full build", ratio(&incremental, &full), "≤ 0.05", |x| x <= 0.05, "{:.3}"),
-        target("no-op run (s)", noop.median().as_secs_f64(), "≤ 0.100", |x| x <= 0.1, "{:.3}"),
-        target("peer / full build (sample)", ratio(&peer, &sample_full), "≥ 100", |x| x >= 100.0, "{:.0}"),
         target(
-            "peer / incremental run (sample)",
-            ratio(&peer, &sample_incremental),
-            "≥ 1000",
-            |x| x >= 1000.0,
-            "{:.0}",
+            String::from("Pagila full build (s)"),
+            pagila_full.median().as_secs_f64(),
+            "≤ 0.300",
+            |x| x <= 0.3,
+            3,
         ),
-        target("peak RSS (MB)", peak_rss_kb as f64 / 1024.0, "≤ 30", |x| x <= 30.0, "{:.1}"),
-        target("Pagila full build (s)", pagila_full.median().as_secs_f64(), "≤ 0.300", |x| x <= 0.3, "{:.3}"),
-        target("Pagila no-op run (s)", pagila_noop.median().as_secs_f64(), "≤ 0.050", |x| x <= 0.05, "{:.3}"),
-    ];
+        target(
+            String::from("peer / full build (sample)"),
+            ratio(&peer, &sample_full),
+            "≥ 100",
+            |x| x >= 100.0,
+            0,
+        ),
+        target(String::from("peak RSS (MB)"), peak_rss_kb as f64 / 1024.0, "≤ 30", |x| x <= 30.0, 1),
+    ]);
 
     let machine = bench.describe_machine(&large).await?;
-    let steps = full_build_log.map(|log| step_timings(&log)).unwrap_or_default();
-    let report = render(&machine, &measures, &targets, &steps, rentals, repeat);
+    let mut step_tables = Vec::new();
+    for (setup, scale) in [&large, &dirty].into_iter().zip(&scales) {
+        for (what, log) in
+            [("first full build", &scale.full_build_log), ("first incremental run", &scale.incremental_log)]
+        {
+            if let Some(log) = log {
+                step_tables
+                    .push((format!("Steps of the {what} on {}", setup.description), step_timings(log)));
+            }
+        }
+    }
+    let report = render(&machine, &measures, &targets, &step_tables, repeat);
     println!("{report}");
     let results = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/results.md");
     // The profile of what bounds each missed target is written by hand below a marker; keep it.
@@ -276,33 +364,22 @@ fn median_of(values: &[i64]) -> i64 {
 }
 
 struct TargetCheck {
-    name: &'static str,
+    name: String,
     value: String,
     goal: &'static str,
     met: bool,
 }
 
-fn target(
-    name: &'static str,
-    value: f64,
-    goal: &'static str,
-    ok: fn(f64) -> bool,
-    format: &str,
-) -> TargetCheck {
-    let value_text = match format {
-        "{:.0}" => format!("{value:.0}"),
-        "{:.1}" => format!("{value:.1}"),
-        "{:.2}" => format!("{value:.2}"),
-        _ => format!("{value:.3}"),
-    };
-    TargetCheck { name, value: value_text, goal, met: value.is_finite() && ok(value) }
+fn target(name: String, value: f64, goal: &'static str, ok: fn(f64) -> bool, decimals: usize) -> TargetCheck {
+    TargetCheck { name, value: format!("{value:.decimals$}"), goal, met: value.is_finite() && ok(value) }
 }
 
 impl Bench {
-    /// A generated source of `rentals` rentals (made on first use, reused after) and a fresh rollup
-    /// database for it, migrated.
-    async fn setup(&self, rentals: i64) -> Result<Setup> {
-        let name = format!("bench_source_{rentals}");
+    /// A generated source of `rentals` rentals, dirty or not (made on first use, reused after), and
+    /// a fresh rollup database for it, migrated.
+    async fn setup(&self, rentals: i64, dirty: bool) -> Result<Setup> {
+        let name =
+            if dirty { format!("bench_source_dirty_{rentals}") } else { format!("bench_source_{rentals}") };
         let server = self.source_server.connect().await?;
         let exists: bool = server
             .query_one("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", &[&name])
@@ -311,21 +388,109 @@ impl Bench {
         if !exists {
             eprintln!("bench: generating {rentals} rentals into {name} (once; later benches reuse it)");
             let started = Instant::now();
+            let count = rentals.to_string();
+            let mut args = vec!["generate", "--rentals", &count, "--into", &name, "--end", HISTORY_END];
+            if dirty {
+                args.push("--dirty");
+            }
+            let log = self.logs.join(format!("generate-{name}.log"));
             let status = Command::new(&self.binary)
-                .args(["generate", "--rentals", &rentals.to_string(), "--into", &name, "--end", HISTORY_END])
+                .args(&args)
                 .stdout(Stdio::null())
-                .stderr(File::create(self.logs.join(format!("generate-{rentals}.log")))?)
+                .stderr(File::create(&log)?)
                 .status()?;
             if !status.success() {
-                bail!(
-                    "rollup generate failed; see {}",
-                    self.logs.join(format!("generate-{rentals}.log")).display()
-                );
+                bail!("rollup generate failed; see {}", log.display());
             }
             eprintln!("bench: generated in {}", seconds(started.elapsed()));
         }
-        let rollup = self.fresh_rollup_database(&format!("bench_rollup_{rentals}")).await?;
-        Ok(Setup { label: name.clone(), source: self.source_server.with_database("source", &name), rollup })
+        let rollup = self.fresh_rollup_database(&name.replace("source", "rollup")).await?;
+        let description = format!("{} rentals{}", thousands(rentals), if dirty { ", dirty" } else { "" });
+        Ok(Setup {
+            label: name.clone(),
+            description,
+            source: self.source_server.with_database("source", &name),
+            rollup,
+        })
+    }
+
+    /// A copy of the `make run` servers' Pagila (made on first use), so installing the capture never
+    /// touches the real one, and a fresh rollup database for it.
+    async fn pagila_copy(&self) -> Result<Setup> {
+        let name = "bench_source_pagila";
+        let server = self.source_server.connect().await?;
+        let exists: bool = server
+            .query_one("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", &[&name])
+            .await?
+            .get(0);
+        if !exists {
+            let sql: String = server
+                .query_one(
+                    "SELECT format('CREATE DATABASE %I TEMPLATE %I', $1::text, $2::text)",
+                    &[&name, &self.source_server.database()],
+                )
+                .await?
+                .get(0);
+            server.batch_execute(&sql).await.with_context(|| sql.clone())?;
+        }
+        Ok(Setup {
+            label: String::from("pagila"),
+            description: String::from("Pagila"),
+            source: self.source_server.with_database("source", name),
+            rollup: self.fresh_rollup_database("bench_rollup_pagila").await?,
+        })
+    }
+
+    /// One round on one generated source (see the module's documentation).
+    async fn measure_scale(&self, setup: &Setup, samples: &mut ScaleSamples, round: usize) -> Result<()> {
+        let log = self.rollup(setup, &["run", "--full"], &mut samples.full, &format!("full-{round}"))?;
+        samples.full_build_log.get_or_insert(log);
+        let rollup = setup.rollup.connect().await?;
+        let started = Instant::now();
+        rollup.query(WEEKLY_RENTED, &[]).await.context("pushed-down weekly rentals")?;
+        rollup.query(WEEKLY_RETURNED, &[]).await.context("pushed-down weekly returns")?;
+        samples.aggregates.push(started.elapsed());
+        samples.transfer.push(timed_rolled_back(&rollup, SLIM_ROWS, &[]).await?);
+
+        self.churn(setup)?;
+        let log = self.rollup(setup, &["run"], &mut samples.incremental, &format!("incremental-{round}"))?;
+        samples.incremental_log.get_or_insert(log);
+        let verified =
+            self.rollup_status(setup, &["verify"], &mut samples.verify, &format!("verify-{round}"))?;
+        if !verified {
+            samples.verify_failures += 1;
+        }
+        let cursor = rollup.query_one(INCREMENTAL_CURSOR, &[]).await.context("incremental cursor")?;
+        let cutoff: chrono::DateTime<chrono::Utc> = cursor.get("cutoff");
+        samples.changed_rows.push(cursor.get::<_, i64>("rows_pulled"));
+        samples.changed_pull.push(timed_rolled_back(&rollup, CHANGED_ROWS, &[&cutoff]).await?);
+
+        let log = self.rollup(setup, &["run"], &mut samples.noop, &format!("noop-{round}"))?;
+        if let Some(ms) =
+            step_timings(&log).iter().find(|(step, _)| step == DELETE_CHECK_STEP).map(|(_, ms)| *ms)
+        {
+            samples.delete_check.push(Duration::from_millis(ms));
+        }
+        let source = setup.source.connect().await?;
+        let started = Instant::now();
+        source.query(BARE_COUNT, &[]).await.context("bare count")?;
+        samples.bare_count.push(started.elapsed());
+        source.batch_execute(THREE_CHANGES).await.context("three changes")?;
+        self.rollup(setup, &["run"], &mut samples.three_rows, &format!("three-rows-{round}"))?;
+
+        self.capture(setup, "install")?;
+        // The first run under a new capture checks the totals once; the runs after it trust the log.
+        self.rollup(setup, &["run"], &mut Samples::default(), &format!("capture-trusted-{round}"))?;
+        self.rollup(setup, &["run"], &mut samples.noop_capture, &format!("noop-capture-{round}"))?;
+        source.batch_execute(THREE_CHANGES).await.context("three changes")?;
+        self.rollup(
+            setup,
+            &["run"],
+            &mut samples.three_rows_capture,
+            &format!("three-rows-capture-{round}"),
+        )?;
+        self.capture(setup, "drop")?;
+        Ok(())
     }
 
     async fn fresh_rollup_database(&self, name: &str) -> Result<Target> {
@@ -367,6 +532,52 @@ impl Bench {
         samples.push(elapsed);
         samples.max_rss_kb = samples.max_rss_kb.max(max_rss_kb);
         Ok(log)
+    }
+
+    /// Like [`Bench::rollup`] for a command whose failure is a finding, not an error (`verify`):
+    /// whether it exited 0.
+    fn rollup_status(
+        &self,
+        setup: &Setup,
+        args: &[&str],
+        samples: &mut Samples,
+        label: &str,
+    ) -> Result<bool> {
+        let log = self.logs.join(format!("{}-{label}.log", setup.label));
+        let started = Instant::now();
+        let status = Command::new(&self.binary)
+            .args(args)
+            .env("SOURCE_URL", url(&setup.source))
+            .env("FDW_SOURCE_URL", url(&setup.source))
+            .env("ROLLUP_URL", url(&setup.rollup))
+            .stdout(File::create(log.with_extension("out"))?)
+            .stderr(File::create(&log)?)
+            .status()?;
+        samples.push(started.elapsed());
+        if !status.success() {
+            eprintln!("bench: rollup {} on {} failed; see {}", args.join(" "), setup.label, log.display());
+        }
+        Ok(status.success())
+    }
+
+    /// `rollup capture ACTION` on a setup's source, as its owner; the rollup reads it as the same.
+    fn capture(&self, setup: &Setup, action: &str) -> Result<()> {
+        let log = self.logs.join(format!("{}-capture-{action}.log", setup.label));
+        let reader = setup.source.user();
+        let mut args = vec!["capture", action];
+        if action == "install" {
+            args.extend(["--reader", reader.as_str()]);
+        }
+        let status = Command::new(&self.binary)
+            .args(&args)
+            .env("SOURCE_URL", url(&setup.source))
+            .stdout(Stdio::null())
+            .stderr(File::create(&log)?)
+            .status()?;
+        if !status.success() {
+            bail!("rollup capture {action} failed; see {}", log.display());
+        }
+        Ok(())
     }
 
     fn churn(&self, setup: &Setup) -> Result<()> {
@@ -489,17 +700,16 @@ fn render(
     machine: &[(String, String)],
     measures: &[(String, String)],
     targets: &[TargetCheck],
-    steps: &[(String, u64)],
-    rentals: i64,
+    step_tables: &[(String, Vec<(String, u64)>)],
     repeat: usize,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark results\n");
     let _ = writeln!(
         out,
-        "Written by `make bench` (benches/rollup.rs), BENCH_RENTALS={rentals}, BENCH_REPEAT={repeat}. \
-         Times are wall clock of the whole `rollup` process (or of the query), median (min – max). \
-         Every measure was taken in the same session, interleaved round by round.\n"
+        "Written by `make bench` (benches/rollup.rs), BENCH_REPEAT={repeat}. Times are wall clock of the \
+         whole `rollup` process (or of the query), median (min – max). Every measure was taken in the \
+         same session, interleaved round by round. Runs use default settings but a lookback of 0.\n"
     );
     for (name, value) in machine {
         let _ = writeln!(out, "- {name}: {value}");
@@ -519,12 +729,25 @@ fn render(
             if check.met { "met" } else { "missed" }
         );
     }
-    if !steps.is_empty() {
-        let _ = writeln!(out, "\nSteps of the first full build at {rentals} rentals (from its log):\n");
+    for (title, steps) in step_tables {
+        let _ = writeln!(out, "\n{title} (from its log):\n");
         let _ = writeln!(out, "| step | ms |\n| --- | --- |");
         for (step, elapsed) in steps {
             let _ = writeln!(out, "| {step} | {elapsed} |");
         }
+    }
+    out
+}
+
+/// 10000000 as "10,000,000".
+fn thousands(number: i64) -> String {
+    let digits = number.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
     }
     out
 }

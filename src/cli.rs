@@ -1,7 +1,7 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{chart, export, generate, migrate, report, run, status, verify};
+use crate::commands::{capture, chart, export, generate, migrate, report, run, status, verify};
 use crate::logging::LogFormat;
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
@@ -50,6 +50,7 @@ pub enum Command {
     Export(export::Options),
     Chart(chart::Options),
     Generate(generate::Options),
+    Capture(capture::Options),
 }
 
 impl Command {
@@ -63,6 +64,7 @@ impl Command {
             Command::Export(options) => export::run(options).await,
             Command::Chart(options) => chart::run(options).await,
             Command::Generate(options) => generate::run(options).await,
+            Command::Capture(options) => capture::run(options).await,
         }
     }
 }

@@ -5,10 +5,13 @@
 pub mod cli;
 pub mod commands;
 pub mod connection;
+pub mod conninfo;
 pub mod copy;
 pub mod errors;
+pub mod full_build;
 pub mod logging;
 pub mod migrations;
 pub mod pipeline;
 pub mod reliability;
 pub mod table;
+pub mod tls;

@@ -30,23 +30,49 @@ pub mod steps {
     pub const LINK_SOURCE: Query = query!("pipeline/01_link_source.sql");
     pub const FULL_RENTAL_SHADOW_OUT: Query = query!("pipeline/02_full_rental_shadow.out.sql");
     pub const FULL_RENTAL_SHADOW_IN: Query = query!("pipeline/02_full_rental_shadow.in.sql");
+    pub const FULL_INVENTORY_SHADOW_OUT: Query = query!("pipeline/02_full_inventory_shadow.out.sql");
+    pub const FULL_INVENTORY_SHADOW_IN: Query = query!("pipeline/02_full_inventory_shadow.in.sql");
+    pub const FULL_FILM_OUT: Query = query!("pipeline/02_full_film.out.sql");
+    pub const FULL_FILM_IN: Query = query!("pipeline/02_full_film.in.sql");
     pub const PULLED_RENTAL: Query = query!("pipeline/02_pulled_rental.sql");
-    pub const BUCKET_FINGERPRINT: Query = query!("pipeline/03_bucket_fingerprint.sql");
-    pub const REPULLED_RENTAL: Query = query!("pipeline/04_repulled_rental.sql");
-    pub const RENTAL_CHANGE: Query = query!("pipeline/05_rental_change.sql");
-    pub const INVENTORY_CHANGE: Query = query!("pipeline/06_inventory_change.sql");
-    pub const TOUCHED_FILM_STORE: Query = query!("pipeline/07_touched_film_store.sql");
-    pub const RENTAL_SHADOW_APPLIED: Query = query!("pipeline/08_rental_shadow_applied.sql");
+    pub const RENTAL_TOTALS_DIFFER: Query = query!("pipeline/03_rental_totals_differ.sql");
+    pub const BUCKET_FINGERPRINT_IDS: Query = query!("pipeline/04_bucket_fingerprint.ids.sql");
+    pub const BUCKET_FINGERPRINT_HASHES: Query = query!("pipeline/04_bucket_fingerprint.hashes.sql");
+    pub const CAPTURED_DELETION: Query = query!("pipeline/03_captured_deletion.sql");
+    pub const REPULLED_RENTAL: Query = query!("pipeline/05_repulled_rental.sql");
+    pub const CAPTURED_RENTAL: Query = query!("pipeline/05_captured_rental.sql");
+    pub const RENTAL_CHANGE: Query = query!("pipeline/06_rental_change.sql");
+    pub const INVENTORY_CHANGE: Query = query!("pipeline/07_inventory_change.sql");
+    pub const TOUCHED_DAY: Query = query!("pipeline/08_touched_day.sql");
+    pub const TOUCHED_FILM_WEEK: Query = query!("pipeline/10_touched_film_week.sql");
+    pub const RENTAL_SHADOW_APPLIED: Query = query!("pipeline/11_rental_shadow_applied.sql");
+    pub const RENTAL_BUCKET_APPLIED_FULL: Query = query!("pipeline/11_rental_bucket_applied.full.sql");
+    pub const RENTAL_BUCKET_APPLIED_INCREMENTAL: Query =
+        query!("pipeline/11_rental_bucket_applied.incremental.sql");
     pub const INVENTORY_SHADOW_APPLIED: Query = query!("pipeline/09_inventory_shadow_applied.sql");
-    pub const TOUCHED_WEEK: Query = query!("pipeline/10_touched_week.sql");
-    pub const WEEK_SPINE: Query = query!("pipeline/11_week_spine.sql");
-    pub const WEEKLY_RENTALS_COMPUTED: Query = query!("pipeline/12_weekly_rentals_computed.sql");
-    pub const WEEKLY_RENTALS_APPLIED: Query = query!("pipeline/13_weekly_rentals_applied.sql");
-    pub const RECOMPUTED_FILM_STORE: Query = query!("pipeline/14_recomputed_film_store.sql");
-    pub const FILM_WEEKLY_COMPUTED: Query = query!("pipeline/15_film_weekly_computed.sql");
-    pub const FILM_WEEKLY_APPLIED: Query = query!("pipeline/16_film_weekly_applied.sql");
-    pub const FILM_APPLIED: Query = query!("pipeline/17_film_applied.sql");
-    pub const DATA_ISSUE_APPLIED: Query = query!("pipeline/18_data_issue_applied.sql");
+    pub const DAY_EVENT_FULL: Query = query!("pipeline/12_day_event.full.sql");
+    pub const DAY_EVENT_INCREMENTAL: Query = query!("pipeline/12_day_event.incremental.sql");
+    pub const DAY_FLOW_COMPUTED: Query = query!("pipeline/13_day_flow_computed.sql");
+    pub const DAY_FLOW_APPLIED_FULL: Query = query!("pipeline/14_day_flow_applied.full.sql");
+    pub const DAY_FLOW_APPLIED_INCREMENTAL: Query = query!("pipeline/14_day_flow_applied.incremental.sql");
+    pub const WEEK_SPINE: Query = query!("pipeline/15_week_spine.sql");
+    pub const WEEKLY_RENTALS_COMPUTED: Query = query!("pipeline/16_weekly_rentals_computed.sql");
+    pub const WEEKLY_RENTALS_APPLIED: Query = query!("pipeline/17_weekly_rentals_applied.sql");
+    pub const FILM_WEEK_EVENT_FULL: Query = query!("pipeline/18_film_week_event.full.sql");
+    pub const FILM_WEEK_EVENT_INCREMENTAL: Query = query!("pipeline/18_film_week_event.incremental.sql");
+    pub const FILM_WEEK_FLOW_COMPUTED: Query = query!("pipeline/19_film_week_flow_computed.sql");
+    pub const FILM_WEEK_FLOW_APPLIED_FULL: Query = query!("pipeline/20_film_week_flow_applied.full.sql");
+    pub const FILM_WEEK_FLOW_APPLIED_INCREMENTAL: Query =
+        query!("pipeline/20_film_week_flow_applied.incremental.sql");
+    pub const PULLED_FILM_FULL: Query = query!("pipeline/21_pulled_film.full.sql");
+    pub const PULLED_FILM_INCREMENTAL: Query = query!("pipeline/21_pulled_film.incremental.sql");
+    pub const FILM_APPLIED: Query = query!("pipeline/21_film_applied.sql");
+    pub const JUDGED_RENTAL_FULL: Query = query!("pipeline/22_judged_rental.full.sql");
+    pub const JUDGED_RENTAL_INCREMENTAL: Query = query!("pipeline/22_judged_rental.incremental.sql");
+    pub const DATA_ISSUE_FOUND: Query = query!("pipeline/23_data_issue_found.sql");
+    pub const DATA_ISSUE_APPLIED_FULL: Query = query!("pipeline/24_data_issue_applied.full.sql");
+    pub const DATA_ISSUE_APPLIED_INCREMENTAL: Query =
+        query!("pipeline/24_data_issue_applied.incremental.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -76,23 +102,25 @@ pub mod bookkeeping {
     pub const BUILD_SETTINGS: Query = query!("run/build_settings.sql");
     pub const CURSOR: Query = query!("run/cursor.sql");
     pub const START_RUN: Query = query!("run/start_run.sql");
-    pub const CLEAR_WEEKLY_RENTALS: Query = query!("run/clear_weekly_rentals.sql");
-    pub const CLEAR_FOR_FULL_BUILD: Query = query!("run/clear_for_full_build.sql");
-    pub const CLEAR_FILM_WEEKLY: Query = query!("run/clear_film_weekly.sql");
-    pub const INDEXES_DROPPED: Query = query!("run/indexes_dropped.sql");
-    pub const INDEXES_TO_RESTORE: Query = query!("run/indexes_to_restore.sql");
-    pub const ANALYZE_RENTAL_SHADOW: Query = query!("run/analyze_rental_shadow.sql");
-    pub const ANALYZE_INVENTORY_SHADOW: Query = query!("run/analyze_inventory_shadow.sql");
+    pub const RUN_SETTING: Query = query!("run/run_setting.sql");
+    pub const INCREMENTAL_TABLES: Query = query!("run/incremental_tables.sql");
+    pub const ANALYZE_PULLED: Query = query!("run/analyze_pulled.sql");
     pub const ANALYZE_CHANGES: Query = query!("run/analyze_changes.sql");
-    pub const ANALYZE_RANGES: Query = query!("run/analyze_ranges.sql");
+    pub const ANALYZE_TOUCHED: Query = query!("run/analyze_touched.sql");
     pub const ANALYZE_RECOMPUTED: Query = query!("run/analyze_recomputed.sql");
     pub const MISMATCHED_BUCKETS: Query = query!("run/mismatched_buckets.sql");
     pub const RENTAL_COUNTS: Query = query!("run/rental_counts.sql");
+    pub const PULL_COUNTS: Query = query!("run/pull_counts.sql");
+    pub const TOUCHED_COUNTS: Query = query!("run/touched_counts.sql");
+    pub const NOTHING_CHANGED: Query = query!("run/nothing_changed.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
     pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");
     pub const FAIL_RUN: Query = query!("run/fail_run.sql");
     pub const LAST_THROUGH: Query = query!("run/last_through.sql");
+    pub const CAPTURE_LINKED: Query = query!("run/capture_linked.sql");
+    pub const LINK_CAPTURE: Query = query!("run/link_capture.sql");
+    pub const CAPTURE_TRUSTED: Query = query!("run/capture_trusted.sql");
 }
 
 /// What keeps runs apart and refuses settings that make no sense (src/commands/run.rs).
@@ -116,6 +144,33 @@ pub mod inspect {
     pub const CHART_FILM_WEEKLY: Query = query!("chart/film_weekly.sql");
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
+}
+
+/// A full build's staging, parallel phase and publishing (src/full_build.rs).
+pub mod build {
+    use super::Query;
+    pub const STAGING_DROPPED: Query = query!("build/staging_dropped.sql");
+    pub const STAGING_TABLES: Query = query!("build/staging_tables.sql");
+    pub const STAGING_INDEX_STATEMENTS: Query = query!("build/staging_index_statements.sql");
+    pub const STAGING_ANALYZED: Query = query!("build/staging_analyzed.sql");
+    pub const SESSION_SETTINGS: Query = query!("build/session_settings.sql");
+    pub const FILM_RANGES: Query = query!("build/film_ranges.sql");
+    pub const FILM_RANGE: Query = query!("build/film_range.sql");
+    pub const PARTITIONS_SWAPPED: Query = query!("build/partitions_swapped.sql");
+    pub const TABLES_REPLACED: Query = query!("build/tables_replaced.sql");
+    pub const SERVER_CORES: Query = query!("build/server_cores.sql");
+    pub const PARALLEL_WORKERS: Query = query!("build/parallel_workers.sql");
+}
+
+/// `rollup capture`: the opt-in log of deleted rentals on the source (queries/capture/).
+pub mod capture {
+    use super::Query;
+    pub const INSTALL: Query = query!("capture/install.sql");
+    pub const GRANT_STATEMENT: Query = query!("capture/grant_statement.sql");
+    pub const DROP: Query = query!("capture/drop.sql");
+    pub const PRUNE: Query = query!("capture/prune.sql");
+    pub const STATUS: Query = query!("capture/status.sql");
+    pub const PRESENT: Query = query!("capture/present.sql");
 }
 
 /// `rollup generate`: a synthetic source, built by SQL on the source server.
@@ -157,6 +212,7 @@ pub mod generate {
 impl Query {
     /// Runs a pipeline step and logs one line with its row count and duration.
     pub async fn run_step(&self, client: &impl GenericClient, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        explain_hook(self, client, params).await?;
         let started = Instant::now();
         let rows = with_progress(self.step_name(), self.execute(client, params)).await?;
         info!(step = self.step_name(), rows, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
@@ -170,6 +226,7 @@ impl Query {
         client: &impl GenericClient,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row> {
+        explain_hook(self, client, params).await?;
         let started = Instant::now();
         let row = with_progress(self.step_name(), self.query_one(client, params)).await?;
         info!(step = self.step_name(), elapsed_ms = started.elapsed().as_millis() as u64, "step done");
@@ -275,4 +332,33 @@ pub async fn failpoint(step: &str) -> Result<()> {
         }
     }
     anyhow::bail!("failpoint {step} reached (ROLLUP_FAILPOINT)")
+}
+
+/// A test hook: with `ROLLUP_EXPLAIN_STEPS=<file>`, every step run through [`Query::run_step`] or
+/// [`Query::run_step_one`] is first explained (`EXPLAIN (FORMAT JSON)`, with its parameters, so the
+/// plan is the one it then runs) and a line `<step>\t<plan>` appended to the file, for a test to
+/// check which access paths a run takes. Unset in normal use.
+async fn explain_hook(
+    query: &Query,
+    client: &impl GenericClient,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<()> {
+    let Some(file) = std::env::var_os("ROLLUP_EXPLAIN_STEPS") else {
+        return Ok(());
+    };
+    // Only what EXPLAIN takes: not ANALYZE, a COPY or other utility statements.
+    let statement = query.sql.lines().filter(|line| !line.trim_start().starts_with("--")).collect::<String>();
+    let keyword = statement.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    if !["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "CREATE"].contains(&keyword.as_str()) {
+        return Ok(());
+    }
+    let plan: serde_json::Value = client
+        .query_one(&format!("EXPLAIN (FORMAT JSON) {}", query.sql), params)
+        .await
+        .with_context(|| format!("could not explain {}", query.name))?
+        .get(0);
+    use std::io::Write;
+    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+    writeln!(out, "{}\t{plan}", query.step_name())?;
+    Ok(())
 }

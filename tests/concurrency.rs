@@ -45,7 +45,7 @@ async fn a_second_run_waits_for_the_first_or_with_no_wait_exits_3() {
     let mut first = scenario.spawn(
         &["run"],
         &[
-            ("ROLLUP_FAILPOINT", "13_weekly_rentals_applied:pause"),
+            ("ROLLUP_FAILPOINT", "17_weekly_rentals_applied:pause"),
             ("ROLLUP_FAILPOINT_RESUME", resume.path()),
         ],
     );
@@ -164,7 +164,7 @@ async fn a_terminated_session_is_retried_and_the_retry_completes_the_run() {
     let resume = ResumeFile::new("terminated");
     let mut running = scenario.spawn(
         &["run", "--retry-delay", "1s"],
-        &[("ROLLUP_FAILPOINT", "08_rental_shadow_applied:pause"), ("ROLLUP_FAILPOINT_RESUME", resume.path())],
+        &[("ROLLUP_FAILPOINT", "11_rental_shadow_applied:pause"), ("ROLLUP_FAILPOINT_RESUME", resume.path())],
     );
     running.wait_for(PAUSED, Duration::from_secs(60));
     let rollup = scenario.rollup().await;
@@ -189,11 +189,18 @@ async fn a_terminated_session_is_retried_and_the_retry_completes_the_run() {
     assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "retried");
     scenario.verify_passes();
 
-    // With no retries left, the same fault ends the run with exit code 4.
+    // With no retries left, the same fault ends the run with exit code 4 (another change, so the
+    // run has rentals to write and reaches the failpoint).
+    scenario
+        .source()
+        .await
+        .batch_execute("UPDATE rental SET return_date = NULL WHERE rental_id BETWEEN 730 AND 740")
+        .await
+        .unwrap();
     let resume = ResumeFile::new("terminated-no-retry");
     let mut running = scenario.spawn(
         &["run", "--retries", "0"],
-        &[("ROLLUP_FAILPOINT", "08_rental_shadow_applied:pause"), ("ROLLUP_FAILPOINT_RESUME", resume.path())],
+        &[("ROLLUP_FAILPOINT", "11_rental_shadow_applied:pause"), ("ROLLUP_FAILPOINT_RESUME", resume.path())],
     );
     running.wait_for(PAUSED, Duration::from_secs(60));
     rollup

@@ -101,6 +101,9 @@ async fn status_json_says_what_the_database_holds() {
         "build_settings",
         "rental_shadow",
         "inventory_shadow",
+        "rental_bucket",
+        "day_flow",
+        "film_week_flow",
     ] {
         let expected = count(&rollup, &format!("SELECT count(*) FROM rollup.{table}")).await;
         assert_eq!(status["rows"][table], expected, "rows of rollup.{table}: {:#}", status["rows"]);

@@ -66,7 +66,7 @@ async fn the_source_server_stopping_mid_run_changes_nothing_and_the_next_run_cat
     let failed = scenario.last_run().await;
     assert_eq!(failed.status, "failed");
     let error = failed.error.unwrap();
-    assert!(error.contains("queries/pipeline/03_bucket_fingerprint.sql failed"), "{error}");
+    assert!(error.contains("queries/pipeline/03_rental_totals_differ.sql failed"), "{error}");
     assert!(!error.contains(&cluster.password), "{error}");
 
     cluster.start_again();
@@ -128,7 +128,10 @@ async fn a_rollup_server_restarting_mid_run_loses_the_run_and_the_retry_complete
     let resume = ResumeFile::new("restarted-rollup");
     let mut running = scenario.spawn(
         &["run", "--retry-delay", "1s"],
-        &[("ROLLUP_FAILPOINT", "16_film_weekly_applied:pause"), ("ROLLUP_FAILPOINT_RESUME", resume.path())],
+        &[
+            ("ROLLUP_FAILPOINT", "20_film_week_flow_applied.incremental:pause"),
+            ("ROLLUP_FAILPOINT_RESUME", resume.path()),
+        ],
     );
     running.wait_for(PAUSED, Duration::from_secs(60));
     cluster.stop();
@@ -174,9 +177,9 @@ async fn a_run_killed_at_any_step_leaves_the_previous_state_and_the_next_run_cat
     let source = scenario.source().await;
     for (round, step) in [
         "02_pulled_rental",
-        "08_rental_shadow_applied",
-        "16_film_weekly_applied",
-        "18_data_issue_applied",
+        "11_rental_shadow_applied",
+        "20_film_week_flow_applied.incremental",
+        "24_data_issue_applied.incremental",
         "commit",
     ]
     .iter()

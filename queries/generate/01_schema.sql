@@ -16,6 +16,8 @@ CREATE TABLE synthetic.settings (
     history_end  date        NOT NULL,
     stores       integer     NOT NULL,
     customers    integer     NOT NULL,
+    -- --dirty: the history also has copies rented while out and rentals never returned (step 7)
+    dirty        boolean     NOT NULL DEFAULT false,
     generated_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE synthetic.settings IS 'The arguments of `rollup generate` that produced this database.';
@@ -114,12 +116,15 @@ CREATE TRIGGER last_updated BEFORE UPDATE ON public.inventory FOR EACH ROW EXECU
 
 -- One row per `rollup generate --churn` applied, newest last.
 CREATE TABLE synthetic.churn (
-    churn_id       serial PRIMARY KEY,
-    percent        double precision NOT NULL,
-    week_beginning date NOT NULL,
-    rented         integer,
-    returned       integer,
-    corrected      integer,
-    deleted        integer,
-    applied_at     timestamptz NOT NULL DEFAULT now()
+    churn_id           serial PRIMARY KEY,
+    percent            double precision NOT NULL,
+    week_beginning     date NOT NULL,
+    rented             integer,
+    returned           integer,
+    corrected          integer,
+    deleted            integer,
+    -- on a --dirty database, returns of rentals open for over a year (not counted in `returned`);
+    -- null on a clean one
+    returned_long_open integer,
+    applied_at         timestamptz NOT NULL DEFAULT now()
 );

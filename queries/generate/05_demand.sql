@@ -73,7 +73,8 @@ SELECT category_id, peak_day, amplitude,
 
 -- Copies per film and store, and how many rentals each copy takes over the history. A copy's
 -- rentals never overlap (step 7 places them in consecutive slots of at least 13 days in the
--- busiest week), which caps them at weeks * 7 / (13 * peak_ratio). The expected rentals are
+-- busiest week; --dirty only makes some returns late or missing, not the rentals' starts), which
+-- caps them at weeks * 7 / (13 * peak_ratio). The expected rentals are
 -- rounded along a running sum so the copies take exactly the number of rentals asked for.
 CREATE TABLE synthetic.copy_plan AS
 WITH store_share AS (

@@ -1,4 +1,5 @@
--- Generator step 9: what was generated, for the command's report, as (measure, value) rows.
+-- Generator step 9: what was generated, for the command's report, as (measure, value) rows; the
+-- rentals open for over a year only with --dirty.
 WITH per_film AS (
     SELECT i.film_id, count(*) AS rentals,
            row_number() OVER (ORDER BY count(*) DESC) AS popularity
@@ -15,6 +16,12 @@ SELECT measure, value
        LATERAL (VALUES
            ('rentals', (SELECT count(*) FROM public.rental)::text),
            ('still out at the end', (SELECT count(*) FROM public.rental WHERE return_date IS NULL)::text),
+           ('open for over a year at the end',
+            CASE WHEN (SELECT dirty FROM synthetic.settings)
+                 THEN (SELECT count(*) FROM public.rental
+                        WHERE return_date IS NULL
+                          AND rental_date < (SELECT history_end FROM synthetic.settings) - interval '1 year')::text
+            END),
            ('first rental', (SELECT min(rental_date) FROM public.rental)::text),
            ('last rental', (SELECT max(rental_date) FROM public.rental)::text),
            ('stores', (SELECT count(*) FROM public.store)::text),
@@ -23,4 +30,5 @@ SELECT measure, value
                              || ' of ' || (SELECT count(*) FROM public.film)),
            ('customers', (SELECT count(*) FROM public.customer)::text),
            ('rentals of the top 1% of films', share.top_1 || '%'),
-           ('rentals of the top 10% of films', share.top_10 || '%')) AS summary (measure, value);
+           ('rentals of the top 10% of films', share.top_10 || '%')) AS summary (measure, value)
+ WHERE value IS NOT NULL;

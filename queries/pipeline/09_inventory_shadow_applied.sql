@@ -1,4 +1,4 @@
--- Step 9: bring the inventory shadow up to date with the changes of step 6.
+-- Step 9, incremental: bring the inventory shadow up to date with the changes of step 7.
 WITH deleted AS (
     DELETE FROM rollup.inventory_shadow AS s
      USING inventory_change AS c

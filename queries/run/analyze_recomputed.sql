@@ -1,4 +1,4 @@
--- Like analyze_changes.sql, for step 15's result: without statistics the planner takes it for
--- thousands of rows and plans step 16 with scans of all of rollup.film_weekly (160 ms on Pagila
--- for a run that writes nothing; seconds at millions of rows).
-ANALYZE film_weekly_computed;
+-- Like analyze_changes.sql, for the flows steps 13 and 19 computed: without statistics the planner
+-- takes them for thousands of rows and plans the writes (steps 14 and 20) with scans of the whole
+-- stored table instead of look-ups by key.
+ANALYZE day_flow_computed, film_week_flow_computed;

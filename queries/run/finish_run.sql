@@ -4,11 +4,12 @@
 -- $1 run_id, $2 lookback, $3 reconciled, $4 rows pulled, $5 buckets compared, $6 buckets
 -- re-pulled, $7 rentals changed, $8 rentals deleted, $9 rentals counted, $10 quarantined,
 -- $11 weeks touched, $12..$15 weeks recomputed/inserted/updated/deleted, $16 copies changed,
--- $17 film-store pairs recomputed, $18 film weeks recomputed, $19 film weeks written
+-- $17 film-store pairs recomputed, $18 film weeks recomputed, $19 film weeks written, $20 how
+-- deletes were looked for, $21 the capture installation seen, $22 days touched
 UPDATE rollup.etl_run
    SET status = 'succeeded',
        finished_at = clock_timestamp(),
-       source_watermark = now(),
+       source_watermark = coalesce($23::timestamptz, now()),
        lookback = $2::text::interval,
        reconciled = $3,
        rows_pulled = $4,
@@ -27,5 +28,8 @@ UPDATE rollup.etl_run
        film_stores_recomputed = $17,
        film_weeks_recomputed = $18,
        film_weeks_written = $19,
+       delete_check = $20,
+       capture_generation = $21,
+       days_touched = $22,
        data_issues = (SELECT count(*) FROM rollup.data_issue)
  WHERE run_id = $1;

@@ -22,11 +22,12 @@ use crate::table;
 /// Write a synthetic but realistic rental history into a new database on the source server
 /// (never into Pagila itself), or apply a week of churn to one made before. Pagila's films and
 /// categories are copied; stores, copies and customers are scaled to the number of rentals;
-/// popularity is skewed and seasonal per category; no copy is rented while it is out. The same
-/// --seed, --rentals, --weeks and --end give the same data. Point SOURCE_URL at the new database
-/// to roll it up.
+/// popularity is skewed and seasonal per category; no copy is rented while it is out, unless
+/// --dirty. The same --seed, --rentals, --weeks, --end and --dirty give the same data. Point
+/// SOURCE_URL at the new database to roll it up.
 ///
 /// Examples: rollup generate --rentals 1000000
+///           rollup generate --rentals 1000000 --dirty --into pagila_dirty
 ///           rollup generate --churn 0.5
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -61,8 +62,15 @@ pub struct Options {
     #[arg(long, conflicts_with = "churn")]
     pub replace: bool,
 
+    /// Make the history dirty: 2% of the rentals are returned after their copy was rented again,
+    /// and 0.5% are never returned (so many are open for years) while their copy goes on being
+    /// rented. A churn of a dirty database also returns some of the rentals open for over a year.
+    #[arg(long, conflicts_with = "churn")]
+    pub dirty: bool,
+
     /// Instead of generating, apply a week of activity changing PERCENT of the rentals (new
-    /// rentals, returns, a few corrected return dates and deletes) to a generated database.
+    /// rentals, returns, a few corrected return dates and deletes) to a generated database; on a
+    /// --dirty one, a tenth of the changes return rentals open for over a year.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub churn: Option<f64>,
 }
@@ -104,7 +112,10 @@ async fn generate(options: &Options, pagila: &Target) -> Result<()> {
         run_statement(&server, &queries::DROP_DATABASE, &options.into).await?;
     }
     run_statement(&server, &queries::CREATE_DATABASE, &options.into).await?;
-    info!(database = %target.describe(), rentals, seed = options.seed, weeks = options.weeks, %end, "generating");
+    info!(
+        database = %target.describe(), rentals, seed = options.seed, weeks = options.weeks, %end,
+        dirty = options.dirty, "generating"
+    );
 
     let filled = fill(&server, &target, rentals, options, end, stores, customers).await;
     if let Err(error) = filled {
@@ -133,7 +144,10 @@ async fn fill(
     let transaction = generated.transaction().await.context("could not begin the generator's transaction")?;
     queries::SCHEMA.run_script(&transaction).await?;
     queries::SETTINGS
-        .execute(&transaction, &[&rentals, &options.seed, &options.weeks, &end, &stores, &customers])
+        .execute(
+            &transaction,
+            &[&rentals, &options.seed, &options.weeks, &end, &stores, &customers, &options.dirty],
+        )
         .await?;
     for (copy_out, copy_in) in &queries::FROM_PAGILA {
         let rows = copy::stream(pagila, copy_out, &transaction, copy_in)

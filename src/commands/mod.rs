@@ -1,4 +1,5 @@
 //! One module per subcommand, each holding its options and its `run`.
+pub mod capture;
 pub mod chart;
 pub mod export;
 pub mod generate;

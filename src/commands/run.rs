@@ -1,14 +1,17 @@
 //! `rollup run`: migrate, link the source, and build or refresh the rollup tables.
 //!
-//! Every run takes the same path (queries/pipeline/, in order): pull the rentals changed since the
-//! last run (a full build pulls all of them into an empty shadow), reconcile per-bucket fingerprints
-//! to catch deletes and late commits, work out which rentals moved between weeks, recount exactly
-//! the weeks they left and entered, and recompute the running sums from the earliest of those weeks
-//! on, writing only rows whose values changed. A full build is this path with nothing remembered.
+//! The steps are queries/pipeline/, in order (queries/README.md). An incremental run pulls the
+//! rentals changed since the last run, finds what was deleted (the source's totals, or its delete
+//! capture; per-bucket fingerprints only where the totals differ), works out which days and
+//! (film, store, week)s the changes reach, recomputes exactly those flows and the weekly table
+//! from the earliest changed week on, and writes only rows whose values changed. A full build
+//! copies the source whole and computes every flow, with the same counting steps: the two differ
+//! in what they read (the `.full` and `.incremental` variants of a step), not in how they count.
 //!
 //! A run is one transaction on the rollup database. postgres_fdw then reads the source inside one
-//! remote REPEATABLE READ transaction, so every step sees the same source snapshot, and the rollup
-//! tables change all at once or not at all. Only the run record (rollup.etl_run) is written outside
+//! remote REPEATABLE READ transaction, so every step sees the same source snapshot (a full build
+//! reads the source over a connection of its own, also in one REPEATABLE READ transaction), and
+//! the rollup tables change all at once or not at all. Only the run record (rollup.etl_run) is written outside
 //! it: before, so that a run that dies leaves a trace, and after a failure, to say why.
 //!
 //! Runs are serialised by a session advisory lock on the rollup database; a second run waits, or
@@ -22,18 +25,21 @@ use tokio_postgres::Client;
 use tracing::{info, instrument, warn};
 
 use crate::connection::{FdwSource, RollupDatabase, SourceDatabase, Target};
-use crate::copy;
 use crate::errors;
+use crate::full_build;
 use crate::migrations;
-use crate::pipeline::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, failpoint, safeguards, steps};
+use crate::pipeline::{
+    REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, build, capture, failpoint, safeguards, steps,
+};
 use crate::reliability::{self, RunControl};
 
 /// Weeks begin on Monday; recorded with the build so a future setting can force a rebuild.
 const WEEK_START: &str = "monday";
 
 /// Version of the definitions this runner computes. Tables built with older definitions lack
-/// numbers this version keeps (2: per-film rows and the peak), so they are rebuilt from scratch.
-const DEFINITIONS: i32 = 2;
+/// numbers this version keeps (2: per-film rows and the peak; 3: the flows of migration V9), so
+/// they are rebuilt from scratch.
+const DEFINITIONS: i32 = 3;
 
 /// Key of the advisory lock that serialises runs (any constant; "pagila-r" in ASCII).
 const RUN_LOCK_KEY: i64 = 0x7061_6769_6c61_2d72;
@@ -41,15 +47,16 @@ const RUN_LOCK_KEY: i64 = 0x7061_6769_6c61_2d72;
 /// Rentals per reconciliation bucket (consecutive rental_ids). A bucket is one aggregated row from
 /// the source per run, and a bucket that differs is pulled whole: 1000 keeps both small from
 /// Pagila's 16 thousand rentals (17 buckets) to tens of millions (10 thousand buckets per 10M).
-const BUCKET_SIZE: i32 = 1000;
+pub(crate) const BUCKET_SIZE: i32 = 1000;
 
 /// Build or refresh the rollup tables (the weekly job).
 ///
 /// Migrate the rollup database, link it to the source through postgres_fdw, and build or refresh
-/// rollup.weekly_rentals, rollup.film_weekly (per film and store) and rollup.data_issue. The first run, and every run whose time zone differs from the one the
-/// rollup was built with, builds from scratch; later runs pull only the rentals changed since the
-/// last run (plus a fingerprint per 1000 rentals to catch deletes), recompute only the weeks those
-/// changes reach, and write only rows whose values changed.
+/// rollup.weekly_rentals, rollup.film_weekly (per film and store) and rollup.data_issue. The
+/// first run, and every run whose time zone differs from the one the rollup was built with, builds
+/// from scratch; later runs pull only the rentals changed since the last run, find what was
+/// deleted (the source's count and sum of rental_ids, or its delete capture), recompute only the
+/// days and weeks those changes reach, and write only rows whose values changed.
 ///
 /// Example: rollup run --through 2026-11-24
 #[derive(Debug, clap::Args)]
@@ -95,16 +102,18 @@ pub struct Options {
     #[arg(long, env = "ROLLUP_WORK_MEM", default_value = "256MB", value_name = "SIZE")]
     pub work_mem: String,
 
-    /// Skip the per-bucket fingerprint comparison with the source. Faster on a large source, but
-    /// deleted rentals, and rows committed by a transaction older than the lookback, are then
-    /// missed until the next reconciled or --full run.
+    /// Never compare full fingerprints with the source. Deletes, inserts and updates made through
+    /// the source's normal write path are still found by every run; what this gives up is rows
+    /// changed without a new last_update (the trigger bypassed, session_replication_role =
+    /// replica) and updates committed later than the lookback reaches: they stay missed until a
+    /// --full run. An opt-in for a source too large to read whole even once a day.
     #[arg(long)]
     pub no_reconcile: bool,
 
-    /// Compare fingerprints with the source (which catches deletes and late commits) only when no
-    /// run has done so within this interval. Reconciling reads every source rental's fingerprint
-    /// (seconds at millions of rentals); a weekly schedule reconciles every run, one every few
-    /// minutes once a day. 0 reconciles every run.
+    /// Compare full fingerprints with the source (which also sees rows changed without a new
+    /// last_update, and updates committed later than the lookback) only when no run has done so
+    /// within this interval. It reads every source rental (seconds at millions of rentals);
+    /// deletes are found by every run whatever this says. 0 compares every run.
     #[arg(
         long,
         env = "ROLLUP_RECONCILE_EVERY",
@@ -113,6 +122,13 @@ pub struct Options {
         allow_hyphen_values = true
     )]
     pub reconcile_every: String,
+
+    /// Connections a full build computes on, side by side (the per-film flows in ranges of films,
+    /// the day flows, the findings, the indexes). Each may use --work-mem for each of its sorts.
+    /// [default: the cores of the rollup server, when this role may read them, else its
+    /// max_parallel_workers_per_gather + 1; at most 8]
+    #[arg(long, env = "ROLLUP_JOBS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 
     #[command(flatten)]
     pub control: RunControl,
@@ -124,6 +140,8 @@ pub struct Outcome {
     pub run_id: i64,
     pub mode: Mode,
     pub reconciled: bool,
+    pub delete_check: Option<&'static str>,
+    pub capture_generation: Option<i64>,
     pub rows_pulled: i64,
     pub buckets_compared: i32,
     pub buckets_repulled: i32,
@@ -131,6 +149,7 @@ pub struct Outcome {
     pub rentals_deleted: i64,
     pub rentals_counted: i64,
     pub rentals_quarantined: i64,
+    pub days_touched: i32,
     pub weeks_touched: i32,
     pub weeks_recomputed: i32,
     pub weeks_inserted: i32,
@@ -140,6 +159,35 @@ pub struct Outcome {
     pub film_stores_recomputed: i32,
     pub film_weeks_recomputed: i32,
     pub film_weeks_written: i32,
+}
+
+impl Outcome {
+    fn new(run_id: i64, mode: Mode, reconciled: bool) -> Outcome {
+        Outcome {
+            run_id,
+            mode,
+            reconciled,
+            delete_check: None,
+            capture_generation: None,
+            rows_pulled: 0,
+            buckets_compared: 0,
+            buckets_repulled: 0,
+            rentals_changed: 0,
+            rentals_deleted: 0,
+            rentals_counted: 0,
+            rentals_quarantined: 0,
+            days_touched: 0,
+            weeks_touched: 0,
+            weeks_recomputed: 0,
+            weeks_inserted: 0,
+            weeks_updated: 0,
+            weeks_deleted: 0,
+            copies_changed: 0,
+            film_stores_recomputed: 0,
+            film_weeks_recomputed: 0,
+            film_weeks_written: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +249,7 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
     check_lookback(&client, &options.lookback).await?;
     check_through(&source_client, &client, &source, options).await?;
     warn_without_statement_timeout(&source_client, &source).await;
+    let capture = capture_on_source(&source_client, &source).await?;
     drop(source_client);
     bookkeeping::ABANDON_STALE_RUNS.execute(&client, &[]).await?;
     let (mode, cutoff) = choose_mode(&client, options).await?;
@@ -211,7 +260,14 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
         .get(0);
     info!(run_id, mode = mode.as_str(), time_zone = %options.timezone, "run started");
 
-    match refresh(&mut client, options, &source, &fdw_source, run_id, mode, cutoff).await {
+    let plan = Plan { cutoff, capture };
+    let built = match mode {
+        Mode::Full => {
+            build_in_full(&mut client, options, &rollup, &source, &fdw_source, run_id, capture).await
+        }
+        Mode::Incremental => refresh(&mut client, options, &fdw_source, run_id, plan).await,
+    };
+    match built {
         Ok(outcome) => {
             release_run_lock(&client).await;
             info!(elapsed_ms = started.elapsed().as_millis() as u64, "run committed");
@@ -225,19 +281,18 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
     }
 }
 
-/// The run's transaction: everything the rollup tables get from this run commits together.
+/// An incremental run's transaction: everything the rollup tables get from this run commits
+/// together.
 async fn refresh(
     client: &mut Client,
     options: &Options,
-    source: &Target,
     fdw_source: &Target,
     run_id: i64,
-    mode: Mode,
-    cutoff: Option<DateTime<Utc>>,
+    plan: Plan,
 ) -> Result<Outcome> {
+    let Plan { cutoff, capture } = plan;
     let transaction = client.transaction().await.context("could not begin the run's transaction")?;
-    let reconcile = mode == Mode::Incremental
-        && !options.no_reconcile
+    let reconcile = !options.no_reconcile
         && {
             let due: bool = bookkeeping::RECONCILE_DUE
             .query_one(&transaction, &[&options.reconcile_every])
@@ -250,93 +305,105 @@ async fn refresh(
             })?
             .get(0);
             if !due {
-                info!(every = %options.reconcile_every, "reconciled recently: not comparing fingerprints this run");
+                info!(every = %options.reconcile_every, "full fingerprints compared recently: not comparing them this run");
             }
             due
         };
-    bookkeeping::TRANSACTION_SETTINGS.query_one(&transaction, &[&options.work_mem]).await.with_context(
+    transaction_settings(&transaction, options).await?;
+    bookkeeping::RUN_SETTING.execute(&transaction, &[&options.timezone]).await?;
+    // a full build that died before it published left its staging tables
+    build::STAGING_DROPPED.run_script(&transaction).await?;
+    link_source(&transaction, fdw_source, false).await?;
+    link_capture(&transaction, capture).await?;
+    let mut outcome = Outcome::new(run_id, Mode::Incremental, reconcile);
+    let changed = gather_changes(&transaction, options, cutoff, capture, reconcile, &mut outcome).await?;
+    if changed {
+        recompute(&transaction, options, run_id, &mut outcome).await?;
+    }
+    steps::PULLED_FILM_INCREMENTAL.run_script(&transaction).await?;
+    steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
+    if changed {
+        steps::JUDGED_RENTAL_INCREMENTAL.run_script(&transaction).await?;
+        steps::DATA_ISSUE_FOUND.run_script(&transaction).await?;
+        steps::DATA_ISSUE_APPLIED_INCREMENTAL.run_step_one(&transaction, &[&run_id]).await?;
+    }
+    finish(&transaction, options, &mut outcome, None).await?;
+    failpoint("commit").await?;
+    transaction.commit().await.context("could not commit the run's transaction")?;
+    Ok(outcome)
+}
+
+/// A full build (src/full_build.rs): the staging tables loaded from one snapshot of the source,
+/// computed on `--jobs` connections, and published in one short transaction with the run's record.
+async fn build_in_full(
+    client: &mut Client,
+    options: &Options,
+    rollup: &Target,
+    source: &Target,
+    fdw_source: &Target,
+    run_id: i64,
+    capture: bool,
+) -> Result<Outcome> {
+    // Linked first, on its own: a source without Pagila's tables is then explained as such.
+    let transaction = client.transaction().await.context("could not begin linking the source")?;
+    link_source(&transaction, fdw_source, true).await?;
+    link_capture(&transaction, capture).await?;
+    transaction.commit().await.context("could not commit the link to the source")?;
+
+    let jobs = match options.jobs {
+        Some(jobs) => usize::from(jobs),
+        None => full_build::default_jobs(client).await?,
+    };
+    info!(jobs, "building from scratch");
+    let loaded = full_build::load(client, source, &options.timezone).await?;
+    let computed = full_build::compute(rollup, options, jobs, run_id).await?;
+
+    let transaction = client.transaction().await.context("could not begin publishing the build")?;
+    transaction_settings(&transaction, options).await?;
+    bookkeeping::RUN_SETTING.execute(&transaction, &[&options.timezone]).await?;
+    let mut outcome = Outcome::new(run_id, Mode::Full, false);
+    full_build::publish(&transaction, options, run_id, &loaded, &computed, &mut outcome).await?;
+    finish(&transaction, options, &mut outcome, Some(loaded.watermark)).await?;
+    failpoint("commit").await?;
+    transaction.commit().await.context("could not commit the run's transaction")?;
+    build::STAGING_DROPPED.run_script(client).await?;
+    Ok(outcome)
+}
+
+/// The run's settings for its transaction (queries/run/transaction_settings.sql).
+async fn transaction_settings(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+) -> Result<()> {
+    bookkeeping::TRANSACTION_SETTINGS.query_one(transaction, &[&options.work_mem]).await.with_context(
         || format!("--work-mem / ROLLUP_WORK_MEM '{}' is not a memory size such as 256MB", options.work_mem),
     )?;
+    Ok(())
+}
 
-    link_source(&transaction, fdw_source, mode == Mode::Full).await?;
-    let full = mode == Mode::Full;
-    let mut rows_copied = 0;
-    if full {
-        bookkeeping::CLEAR_WEEKLY_RENTALS.run_step(&transaction, &[]).await?;
-        bookkeeping::CLEAR_FILM_WEEKLY.run_step(&transaction, &[]).await?;
-        bookkeeping::CLEAR_FOR_FULL_BUILD.run_step(&transaction, &[]).await?;
-        bookkeeping::INDEXES_DROPPED.run_script(&transaction).await?;
-        rows_copied = copy_rental_shadow(&transaction, source, &options.timezone).await?;
-        restore_indexes(&transaction, "rollup.rental_shadow").await?;
-        bookkeeping::ANALYZE_RENTAL_SHADOW.run_step(&transaction, &[]).await?;
-    }
-    steps::PULLED_RENTAL.run_step(&transaction, &[&cutoff, &!full]).await?;
-    steps::BUCKET_FINGERPRINT.run_step(&transaction, &[&BUCKET_SIZE, &reconcile]).await?;
-    repull_differing_buckets(&transaction).await?;
-    steps::RENTAL_CHANGE.run_step(&transaction, &[&options.timezone, &BUCKET_SIZE]).await?;
-    steps::INVENTORY_CHANGE.run_step(&transaction, &[]).await?;
-    bookkeeping::ANALYZE_CHANGES.run_step(&transaction, &[]).await?;
-    steps::TOUCHED_FILM_STORE.run_step(&transaction, &[]).await?;
-    let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
-    let copies = steps::INVENTORY_SHADOW_APPLIED.run_step_one(&transaction, &[]).await?;
-    if full {
-        bookkeeping::ANALYZE_INVENTORY_SHADOW.run_step(&transaction, &[]).await?;
-    }
-    steps::TOUCHED_WEEK.run_step(&transaction, &[&full]).await?;
-    steps::WEEK_SPINE.run_step(&transaction, &[&options.through]).await?;
-    steps::WEEKLY_RENTALS_COMPUTED.run_step(&transaction, &[]).await?;
-    let applied = steps::WEEKLY_RENTALS_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
-    let film_stores = steps::RECOMPUTED_FILM_STORE.run_step(&transaction, &[]).await?;
-    bookkeeping::ANALYZE_RANGES.run_step(&transaction, &[]).await?;
-    steps::FILM_WEEKLY_COMPUTED.run_step(&transaction, &[&options.timezone]).await?;
-    bookkeeping::ANALYZE_RECOMPUTED.run_step(&transaction, &[]).await?;
-    let film_applied = steps::FILM_WEEKLY_APPLIED.run_step_one(&transaction, &[&run_id]).await?;
-    if full {
-        restore_indexes(&transaction, "rollup.film_weekly").await?;
-    }
-    steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
-    steps::DATA_ISSUE_APPLIED.run_step_one(&transaction, &[&run_id, &full]).await?;
-    let counts = bookkeeping::RENTAL_COUNTS.query_one(&transaction, &[]).await?;
-
-    let written = |row: &tokio_postgres::Row, prefix: &str| -> i32 {
-        ["inserted", "updated", "deleted"]
-            .iter()
-            .map(|kind| row.get::<_, i32>(format!("{prefix}_{kind}").as_str()))
-            .sum()
-    };
-    let outcome = Outcome {
-        run_id,
-        mode,
-        reconciled: reconcile,
-        rows_pulled: counts.get::<_, i64>("rows_pulled") + rows_copied as i64,
-        buckets_compared: counts.get("buckets_compared"),
-        buckets_repulled: counts.get("buckets_repulled"),
-        rentals_changed: rentals.get::<_, i64>("rentals_changed") + rows_copied as i64,
-        rentals_deleted: rentals.get("rentals_deleted"),
-        rentals_counted: counts.get("rentals_counted"),
-        rentals_quarantined: counts.get("rentals_quarantined"),
-        weeks_touched: counts.get("weeks_touched"),
-        weeks_recomputed: applied.get("weeks_recomputed"),
-        weeks_inserted: applied.get("weeks_inserted"),
-        weeks_updated: applied.get("weeks_updated"),
-        weeks_deleted: applied.get("weeks_deleted"),
-        copies_changed: copies.get::<_, i32>("copies_changed") + copies.get::<_, i32>("copies_deleted"),
-        film_stores_recomputed: film_stores as i32,
-        film_weeks_recomputed: film_applied.get("film_weeks_recomputed"),
-        film_weeks_written: written(&film_applied, "film_weeks"),
-    };
+/// The end of a run's transaction: what the rollup counts now, the run's record with its counts
+/// and watermark (`watermark`, or the transaction's start), and after a full build the settings
+/// the tables now mean.
+async fn finish(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+    outcome: &mut Outcome,
+    watermark: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let counts = bookkeeping::RENTAL_COUNTS.query_one(transaction, &[]).await?;
+    outcome.rentals_counted = counts.get("rentals_counted");
+    outcome.rentals_quarantined = counts.get("rentals_quarantined");
     if outcome.rentals_quarantined > 0 {
         warn!(
             rentals = outcome.rentals_quarantined,
             "rentals left out of every count: returned before rented, or dated outside the plausible range"
         );
     }
-
     bookkeeping::FINISH_RUN
         .execute(
-            &transaction,
+            transaction,
             &[
-                &run_id,
+                &outcome.run_id,
                 &options.lookback,
                 &outcome.reconciled,
                 &outcome.rows_pulled,
@@ -355,62 +422,184 @@ async fn refresh(
                 &outcome.film_stores_recomputed,
                 &outcome.film_weeks_recomputed,
                 &outcome.film_weeks_written,
+                &outcome.delete_check,
+                &outcome.capture_generation,
+                &outcome.days_touched,
+                &watermark,
             ],
         )
         .await?;
-    if mode == Mode::Full {
+    if outcome.mode == Mode::Full {
         bookkeeping::RECORD_BUILD_SETTINGS
-            .execute(&transaction, &[&options.timezone, &WEEK_START, &run_id, &DEFINITIONS])
+            .execute(transaction, &[&options.timezone, &WEEK_START, &outcome.run_id, &DEFINITIONS])
             .await?;
     }
-    failpoint("commit").await?;
-    transaction.commit().await.context("could not commit the run's transaction")?;
-    Ok(outcome)
-}
-
-/// Step 2 of a full build: every source rental into the emptied shadow, streamed with COPY from a
-/// connection of its own to the source (see queries/pipeline/02_full_rental_shadow.out.sql).
-async fn copy_rental_shadow(
-    transaction: &tokio_postgres::Transaction<'_>,
-    source: &Target,
-    time_zone: &str,
-) -> Result<u64> {
-    let started = Instant::now();
-    let copy_out: String = steps::FULL_RENTAL_SHADOW_OUT.query_one(transaction, &[&time_zone]).await?.get(0);
-    let client = source.connect().await?;
-    let rows = crate::pipeline::with_progress(
-        steps::FULL_RENTAL_SHADOW_IN.step_name(),
-        copy::stream_statement(
-            &client,
-            &copy_out,
-            steps::FULL_RENTAL_SHADOW_OUT.name,
-            transaction,
-            &steps::FULL_RENTAL_SHADOW_IN,
-        ),
-    )
-    .await
-    .context("could not copy the source's rentals into the rollup")?;
-    info!(
-        step = steps::FULL_RENTAL_SHADOW_IN.step_name(),
-        rows,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "step done"
-    );
-    failpoint(steps::FULL_RENTAL_SHADOW_IN.step_name()).await?;
-    Ok(rows)
-}
-
-/// Full build: builds again the keys and indexes of `table` that indexes_dropped.sql dropped.
-async fn restore_indexes(transaction: &tokio_postgres::Transaction<'_>, table: &str) -> Result<()> {
-    let started = Instant::now();
-    for row in bookkeeping::INDEXES_TO_RESTORE.query(transaction, &[&table]).await? {
-        let statement: String = row.get(0);
-        crate::pipeline::with_progress("indexes_restored", transaction.batch_execute(&statement))
-            .await
-            .with_context(|| format!("could not rebuild: {statement}"))?;
-    }
-    info!(step = "indexes_restored", table, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
     Ok(())
+}
+
+/// Steps 2-12 of an incremental run: what changed in the source, the days and (film, store,
+/// week)s it reaches, and the shadows brought up to date. Returns false, having touched nothing,
+/// when nothing changed (queries/run/nothing_changed.sql): the later steps would write nothing.
+async fn gather_changes(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+    cutoff: Option<DateTime<Utc>>,
+    capture: bool,
+    reconcile: bool,
+    outcome: &mut Outcome,
+) -> Result<bool> {
+    let time_zone = &options.timezone;
+    bookkeeping::INCREMENTAL_TABLES.run_script(transaction).await?;
+    steps::PULLED_RENTAL.run_step(transaction, &[&cutoff]).await?;
+    let (delete_check, capture_generation) =
+        look_for_deletes(transaction, reconcile, capture, cutoff).await?;
+    outcome.delete_check = Some(delete_check);
+    outcome.capture_generation = capture_generation;
+    bookkeeping::ANALYZE_PULLED.run_step(transaction, &[]).await?;
+    steps::RENTAL_CHANGE.run_step(transaction, &[time_zone, &BUCKET_SIZE]).await?;
+    steps::INVENTORY_CHANGE.run_step(transaction, &[]).await?;
+    let counts = bookkeeping::PULL_COUNTS.query_one(transaction, &[]).await?;
+    outcome.rows_pulled = counts.get("rows_pulled");
+    outcome.buckets_compared = counts.get("buckets_compared");
+    outcome.buckets_repulled = counts.get("buckets_repulled");
+    let nothing_changed: bool =
+        bookkeeping::NOTHING_CHANGED.query_one(transaction, &[&options.through, time_zone]).await?.get(0);
+    if nothing_changed {
+        info!("nothing changed since the last run: no day, week or finding to recompute");
+        return Ok(false);
+    }
+    bookkeeping::ANALYZE_CHANGES.run_step(transaction, &[]).await?;
+    steps::TOUCHED_DAY.run_step(transaction, &[time_zone]).await?;
+    let copies = steps::INVENTORY_SHADOW_APPLIED.run_step_one(transaction, &[]).await?;
+    outcome.copies_changed = copies.get::<_, i32>("copies_changed") + copies.get::<_, i32>("copies_deleted");
+    steps::TOUCHED_FILM_WEEK.run_step(transaction, &[time_zone]).await?;
+    bookkeeping::ANALYZE_TOUCHED.run_step(transaction, &[]).await?;
+    let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(transaction, &[]).await?;
+    outcome.rentals_changed = rentals.get("rentals_changed");
+    outcome.rentals_deleted = rentals.get("rentals_deleted");
+    steps::RENTAL_BUCKET_APPLIED_INCREMENTAL.run_step(transaction, &[&BUCKET_SIZE]).await?;
+    steps::DAY_EVENT_INCREMENTAL.run_script(transaction).await?;
+    let touched = bookkeeping::TOUCHED_COUNTS.query_one(transaction, &[]).await?;
+    outcome.days_touched = touched.get("days_touched");
+    outcome.weeks_touched = touched.get("weeks_touched");
+    Ok(true)
+}
+
+/// Steps 13-20 of an incremental run: the touched days' flows, the weekly table from the earliest
+/// changed day on, and the touched (film, store, week)s' flows.
+async fn recompute(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+    run_id: i64,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    steps::DAY_FLOW_COMPUTED.run_step(transaction, &[]).await?;
+    let days = steps::DAY_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
+    let first_changed_day: Option<NaiveDate> = days.get("first_changed_day");
+    recompute_weeks(transaction, options, run_id, first_changed_day, outcome).await?;
+    steps::FILM_WEEK_EVENT_INCREMENTAL.run_script(transaction).await?;
+    steps::FILM_WEEK_FLOW_COMPUTED.run_step(transaction, &[]).await?;
+    bookkeeping::ANALYZE_RECOMPUTED.run_step(transaction, &[]).await?;
+    let film_weeks = steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
+    outcome.film_weeks_recomputed = film_weeks.get("film_weeks_recomputed");
+    outcome.film_stores_recomputed = film_weeks.get("film_stores_recomputed");
+    outcome.film_weeks_written = film_weeks.get("film_weeks_written");
+    Ok(())
+}
+
+/// Steps 15-17: the weekly table, recomputed from the day flows from the week of
+/// `first_changed_day` on (and wherever the spine grew or shrank).
+pub(crate) async fn recompute_weeks(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+    run_id: i64,
+    first_changed_day: Option<NaiveDate>,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    steps::WEEK_SPINE.run_step(transaction, &[&options.through, &options.timezone]).await?;
+    steps::WEEKLY_RENTALS_COMPUTED.run_step(transaction, &[&first_changed_day]).await?;
+    let weeks = steps::WEEKLY_RENTALS_APPLIED.run_step_one(transaction, &[&run_id]).await?;
+    outcome.weeks_recomputed = weeks.get("weeks_recomputed");
+    outcome.weeks_inserted = weeks.get("weeks_inserted");
+    outcome.weeks_updated = weeks.get("weeks_updated");
+    outcome.weeks_deleted = weeks.get("weeks_deleted");
+    Ok(())
+}
+
+/// Steps 3-5 of an incremental run: finds what the source deleted, so step 6 can tell. With the
+/// source's capture installed and trusted (the last run checked it under the same installation),
+/// the ids it logged since the cutoff. Otherwise the source's totals (count and sum of rental_ids)
+/// against the rollup's stored ones, and only when they differ the per-bucket fingerprints, the
+/// buckets that differ pulled whole. The full fingerprints, when due (`reconcile`), in either case.
+/// Returns how the run looked (rollup.etl_run.delete_check) and the capture installation it read
+/// or checked the totals under (the next run trusts the capture only under the same one).
+async fn look_for_deletes(
+    transaction: &tokio_postgres::Transaction<'_>,
+    reconcile: bool,
+    capture: bool,
+    cutoff: Option<DateTime<Utc>>,
+) -> Result<(&'static str, Option<i64>)> {
+    let installation =
+        if capture { bookkeeping::CAPTURE_TRUSTED.query_opt(transaction, &[&cutoff]).await? } else { None };
+    let generation: Option<i64> = installation.as_ref().map(|row| row.get("generation"));
+    let trusted = installation.as_ref().is_some_and(|row| row.get::<_, bool>("trusted"));
+    let check = if trusted {
+        steps::CAPTURED_DELETION.run_step(transaction, &[&cutoff]).await?;
+        steps::CAPTURED_RENTAL.run_step(transaction, &[]).await?;
+        "capture"
+    } else {
+        if capture {
+            info!(
+                "the source's delete capture is new to this rollup (or was pruned past the cutoff): checking the totals once"
+            );
+        }
+        let differ: bool = steps::RENTAL_TOTALS_DIFFER.run_step_one(transaction, &[]).await?.get("differs");
+        if differ && !reconcile {
+            steps::BUCKET_FINGERPRINT_IDS.run_step(transaction, &[&BUCKET_SIZE]).await?;
+        }
+        if differ { "buckets" } else { "totals" }
+    };
+    if reconcile {
+        steps::BUCKET_FINGERPRINT_HASHES.run_step(transaction, &[&BUCKET_SIZE]).await?;
+    }
+    repull_differing_buckets(transaction).await?;
+    Ok((if reconcile && check == "totals" { "buckets" } else { check }, generation))
+}
+
+/// Whether the source has the delete capture (`rollup capture install`) this role may read, asked
+/// directly: a capture the role cannot read is reported, not used.
+async fn capture_on_source(source_client: &Client, source: &Target) -> Result<bool> {
+    match capture::PRESENT.query_opt(source_client, &[]).await? {
+        None => Ok(false),
+        Some(row) if row.get::<_, bool>("readable") => Ok(true),
+        Some(_) => {
+            warn!(
+                source = %source.describe(),
+                "the source has the delete capture (schema rollup_capture), but this role may not read it: checking \
+                 the totals instead; grant it with `rollup capture install --reader ROLE` or GRANT SELECT"
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// Links the source's delete capture when it is there and not linked yet, unlinks it when it is
+/// gone (migrations/V10).
+async fn link_capture(transaction: &tokio_postgres::Transaction<'_>, capture: bool) -> Result<()> {
+    let linked: bool = bookkeeping::CAPTURE_LINKED.query_one(transaction, &[]).await?.get("linked");
+    if linked != capture {
+        bookkeeping::LINK_CAPTURE.run_step(transaction, &[&capture]).await?;
+    }
+    Ok(())
+}
+
+/// What an incremental run does, decided before its transaction begins.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// An incremental run's cursor: rows with last_update at or after it are pulled.
+    cutoff: Option<DateTime<Utc>>,
+    /// Whether the source has a delete capture this run may read.
+    capture: bool,
 }
 
 /// Step 4, once per bucket whose fingerprints differ: pull it whole.
@@ -443,12 +632,22 @@ async fn link_source(
     full: bool,
 ) -> Result<()> {
     let tables: Vec<&str> = SOURCE_TABLES.to_vec();
-    let (host, port, password) = (fdw_source.host(), fdw_source.port().to_string(), fdw_source.password());
-    let (database, user) = (fdw_source.database(), fdw_source.user());
+    // every libpq parameter of the URL goes to the link (sslmode, sslrootcert, ...), none dropped
+    let link = fdw_source.fdw_link();
+    let (host, port, database, user) = (&link.host, &link.port, &link.database, &link.user);
+    let (password, options) = (&link.password, &link.options);
+    let could_not = || {
+        format!(
+            "the rollup server could not read the source {} through postgres_fdw (check {})",
+            fdw_source.describe(),
+            fdw_source.variable
+        )
+    };
     if !full {
         let current: bool = bookkeeping::LINK_CURRENT
-            .query_one(transaction, &[&host, &port, &database, &user, &password, &tables])
-            .await?
+            .query_one(transaction, &[host, port, database, user, password, &tables, options])
+            .await
+            .with_context(could_not)?
             .get(0);
         if current {
             info!(step = "01_link_source", "source link unchanged: kept");
@@ -456,15 +655,9 @@ async fn link_source(
         }
     }
     let row = steps::LINK_SOURCE
-        .query_one(transaction, &[&host, &port, &database, &user, &password, &"public", &tables])
+        .query_one(transaction, &[host, port, database, user, password, &"public", &tables, options])
         .await
-        .with_context(|| {
-            format!(
-                "the rollup server could not read the source {} through postgres_fdw (check {})",
-                fdw_source.describe(),
-                fdw_source.variable
-            )
-        })?;
+        .with_context(could_not)?;
     let imported: Vec<String> = row.get(0);
     let missing: Vec<&str> = REQUIRED_SOURCE_TABLES
         .iter()

@@ -59,6 +59,18 @@ impl OwnCluster {
         ));
     }
 
+    /// The cluster's data directory (postgresql.conf, pg_hba.conf), owned by the OS user running
+    /// the server.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// The cluster's own temporary folder (world-readable), deleted with it: for files the test
+    /// makes for it, e.g. certificates.
+    pub fn folder(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres:{}@127.0.0.1:{}/{database}", self.password, self.port)
     }

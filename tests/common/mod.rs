@@ -120,26 +120,20 @@ impl Scenario {
 
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rollup"));
-        command
-            .args(args)
-            // Every test run reconciles, so each change is caught by the run after it; the
-            // default interval has a test of its own.
-            .env("ROLLUP_RECONCILE_EVERY", "0")
-            .env("SOURCE_URL", &self.source_url)
-            .env("ROLLUP_URL", &self.rollup_url);
-        for variable in [
-            "FDW_SOURCE_URL",
-            "ROLLUP_TIMEZONE",
-            "RUST_LOG",
-            "ROLLUP_FAILPOINT",
-            "ROLLUP_FAILPOINT_RESUME",
-            "ROLLUP_NO_WAIT",
-            "ROLLUP_LOCK_TIMEOUT",
-            "ROLLUP_RETRIES",
-            "ROLLUP_RETRY_DELAY",
-        ] {
-            command.env_remove(variable);
+        command.args(args);
+        // Default settings, whatever the developer's shell exports: no ROLLUP_* setting and no
+        // libpq variable (PGPASSFILE, PGHOST, ...) reaches the runner unless a test gives it.
+        for (variable, _) in std::env::vars_os() {
+            let name = variable.to_string_lossy();
+            if name.starts_with("ROLLUP_")
+                || name.starts_with("PG")
+                || name == "RUST_LOG"
+                || name == "FDW_SOURCE_URL"
+            {
+                command.env_remove(&variable);
+            }
         }
+        command.env("SOURCE_URL", &self.source_url).env("ROLLUP_URL", &self.rollup_url);
         for (key, value) in env {
             command.env(key, value);
         }
@@ -177,6 +171,9 @@ impl Scenario {
                 "SELECT concat_ws(' | ',
                      (SELECT string_agg(w::text, ';' ORDER BY week_beginning) FROM rollup.weekly_rentals AS w),
                      (SELECT count(*) || ':' || sum(hashtext(f::text)) FROM rollup.film_weekly AS f),
+                     (SELECT count(*) || ':' || sum(hashtext(f::text)) FROM rollup.film_week_flow AS f),
+                     (SELECT count(*) || ':' || sum(hashtext(d::text)) FROM rollup.day_flow AS d),
+                     (SELECT count(*) || ':' || sum(hashtext(b::text)) FROM rollup.rental_bucket AS b),
                      (SELECT count(*) || ':' || sum(hashtext(s::text)) FROM rollup.rental_shadow AS s),
                      (SELECT count(*) || ':' || sum(hashtext(i::text)) FROM rollup.inventory_shadow AS i),
                      (SELECT count(*) || ':' || sum(hashtext(d::text)) FROM rollup.data_issue AS d),
@@ -198,6 +195,20 @@ impl Scenario {
     /// Runs `rollup run ARGS` and fails the test, showing its output, unless it succeeds.
     pub fn run(&self, args: &[&str]) -> Output {
         let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        let output = self.rollup_command(&all);
+        assert!(
+            output.status.success(),
+            "rollup {all:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// Runs `rollup capture ARGS` on the source (the test cluster's superuser owns it) and fails
+    /// the test, showing its output, unless it succeeds.
+    pub fn capture(&self, args: &[&str]) -> Output {
+        let mut all = vec!["capture"];
         all.extend_from_slice(args);
         let output = self.rollup_command(&all);
         assert!(
@@ -429,7 +440,8 @@ pub async fn last_run_in(rollup: &Client) -> LastRun {
         .query_one(
             "SELECT mode, status, rows_pulled, rentals_counted, rentals_quarantined, weeks_recomputed, \
                     weeks_inserted, weeks_updated, weeks_deleted, error, rentals_changed, rentals_deleted, \
-                    weeks_touched, buckets_compared, buckets_repulled \
+                    weeks_touched, buckets_compared, buckets_repulled, delete_check, reconciled, days_touched, \
+                    film_stores_recomputed, film_weeks_recomputed, film_weeks_written, capture_generation \
                FROM rollup.etl_run ORDER BY run_id DESC LIMIT 1",
             &[],
         )
@@ -451,6 +463,13 @@ pub async fn last_run_in(rollup: &Client) -> LastRun {
         weeks_touched: row.get(12),
         buckets_compared: row.get(13),
         buckets_repulled: row.get(14),
+        delete_check: row.get(15),
+        reconciled: row.get(16),
+        days_touched: row.get(17),
+        film_stores_recomputed: row.get(18),
+        film_weeks_recomputed: row.get(19),
+        film_weeks_written: row.get(20),
+        capture_generation: row.get(21),
     }
 }
 
@@ -471,6 +490,13 @@ pub struct LastRun {
     pub weeks_touched: Option<i32>,
     pub buckets_compared: Option<i32>,
     pub buckets_repulled: Option<i32>,
+    pub delete_check: Option<String>,
+    pub reconciled: Option<bool>,
+    pub days_touched: Option<i32>,
+    pub film_stores_recomputed: Option<i32>,
+    pub film_weeks_recomputed: Option<i32>,
+    pub film_weeks_written: Option<i32>,
+    pub capture_generation: Option<i64>,
 }
 
 impl LastRun {

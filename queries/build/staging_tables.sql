@@ -1,0 +1,14 @@
+-- Full build, before the source is read: empty tables of the published ones' shape in schema
+-- rollup_build, which the build fills beside the published tables (readers go on seeing those)
+-- and publish.sql swaps in. The two large ones get their keys and indexes after the data is in
+-- (staging_index_statements.sql); the small ones have theirs from the start.
+CREATE SCHEMA rollup_build;
+COMMENT ON SCHEMA rollup_build IS
+    'A full build in progress (or one that died: the next run drops it). Never read by anything but the build.';
+CREATE TABLE rollup_build.rental_shadow (LIKE rollup.rental_shadow INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+CREATE TABLE rollup_build.film_week_flow (LIKE rollup.film_week_flow INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+CREATE TABLE rollup_build.inventory_shadow (LIKE rollup.inventory_shadow INCLUDING ALL);
+CREATE TABLE rollup_build.film (LIKE rollup.film INCLUDING ALL);
+CREATE TABLE rollup_build.rental_bucket (LIKE rollup.rental_bucket INCLUDING ALL);
+CREATE TABLE rollup_build.day_flow (LIKE rollup.day_flow INCLUDING ALL);
+CREATE TABLE rollup_build.data_issue (LIKE rollup.data_issue INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
