@@ -10,8 +10,18 @@ use crate::logging::LogFormat;
 /// database, links it to the source and refreshes rollup.weekly_rentals, rollup.film_weekly and
 /// rollup.data_issue, recomputing only what the source's changes reach.
 ///
-/// Settings come from flags or the environment (SOURCE_URL, ROLLUP_URL, FDW_SOURCE_URL,
-/// ROLLUP_TIMEZONE, ROLLUP_LOG_FORMAT; RUST_LOG filters the log).
+/// Settings come from flags or the environment. Every variable `rollup` reads:
+///   SOURCE_URL, ROLLUP_URL     the source and rollup databases (libpq URLs; TLS options too)
+///   FDW_SOURCE_URL             the source as the rollup server reaches it, if not SOURCE_URL
+///   PGPASSFILE, HOME, USER     as libpq reads them: the password file, the default user
+///   ROLLUP_TIMEZONE, ROLLUP_LOOKBACK, ROLLUP_WORK_MEM, ROLLUP_RECONCILE_EVERY, ROLLUP_JOBS,
+///   ROLLUP_LOCK_TIMEOUT, ROLLUP_NO_WAIT, ROLLUP_RETRIES, ROLLUP_RETRY_DELAY
+///                              the `rollup run` flags of the same names (rollup run --help)
+///   ROLLUP_LOG_FORMAT          --log-format
+///   RUST_LOG                   which log lines are written (default info)
+///   ROLLUP_PROGRESS_EVERY      seconds between progress records of a long step (default 10)
+///   ROLLUP_FAILPOINT, ROLLUP_FAILPOINT_RESUME, ROLLUP_EXPLAIN_STEPS
+///                              test hooks (src/pipeline.rs); leave unset
 ///
 /// Exit codes:
 ///   0  success
@@ -78,5 +88,36 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every environment variable the code reads (`env = "..."` on a flag, `var("...")` or
+    /// `var_os("...")`) is named in `rollup --help`, so the list cannot fall behind the code.
+    #[test]
+    fn help_names_every_environment_variable_the_code_reads() {
+        let help = Cli::command().render_long_help().to_string();
+        let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut read = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for marker in ["env = \"", "var(\"", "var_os(\""] {
+                for (at, _) in text.match_indices(marker) {
+                    let name: String = text[at + marker.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                        .collect();
+                    if name.len() > 1 && !text[at + marker.len() + name.len()..].starts_with('_') {
+                        read.push((name, path.display().to_string()));
+                    }
+                }
+            }
+        }
+        assert!(read.iter().any(|(name, _)| name == "ROLLUP_URL"), "the scan found nothing: {read:?}");
+        for (name, file) in read {
+            assert!(help.contains(&name), "{file} reads {name}, which rollup --help does not name");
+        }
     }
 }

@@ -8,15 +8,23 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::{Client, Transaction};
 
 use crate::pipeline::Query;
+use crate::progress::Rows;
 
 /// The server sends one message per row. COPY's input is a byte stream whose message boundaries
 /// mean nothing, so rows already received are passed on together, up to this many at a time.
 const ROWS_PER_MESSAGE: usize = 1024;
 
-/// Streams `copy_out` (run by `from`) into `copy_in` (run by `to`); returns the rows written.
-/// If either side fails, the destination's COPY is abandoned and its transaction must roll back.
-pub async fn stream(from: &Client, copy_out: &Query, to: &Transaction<'_>, copy_in: &Query) -> Result<u64> {
-    stream_statement(from, copy_out.sql, copy_out.name, to, copy_in).await
+/// Streams `copy_out` (run by `from`) into `copy_in` (run by `to`); returns the rows written and
+/// counts them in `progress` as they pass. If either side fails, the destination's COPY is
+/// abandoned and its transaction must roll back.
+pub async fn stream(
+    from: &Client,
+    copy_out: &Query,
+    to: &Transaction<'_>,
+    copy_in: &Query,
+    progress: &Rows,
+) -> Result<u64> {
+    stream_statement(from, copy_out.sql, copy_out.name, to, copy_in, progress).await
 }
 
 /// Like [`stream`], for a COPY statement built at run time (by the server, see
@@ -27,10 +35,14 @@ pub async fn stream_statement(
     copy_out_name: &str,
     to: &Transaction<'_>,
     copy_in: &Query,
+    progress: &Rows,
 ) -> Result<u64> {
     let rows =
         from.copy_out(copy_out).await.with_context(|| format!("{copy_out_name} failed on the source"))?;
     let mut batches = std::pin::pin!(rows.ready_chunks(ROWS_PER_MESSAGE).map(|chunk| {
+        // The server sends one message per row and one for the trailer: a count of messages is
+        // a count of rows, close enough for watching a step.
+        progress.add(chunk.len() as u64);
         let mut batch =
             BytesMut::with_capacity(chunk.iter().map(|row| row.as_ref().map_or(0, Bytes::len)).sum());
         for row in chunk {

@@ -35,6 +35,7 @@ use crate::commands::run::{BUCKET_SIZE, Mode, Options, Outcome};
 use crate::connection::Target;
 use crate::copy;
 use crate::pipeline::{Query, bookkeeping, build, failpoint, steps};
+use crate::progress::{self, Rows};
 
 /// Film ranges per connection: more ranges than connections, so that one connection finishing
 /// early takes another instead of waiting for the slowest (film popularity is very uneven).
@@ -65,32 +66,48 @@ pub async fn load(client: &mut Client, source: &Target, time_zone: &str) -> Resu
         .start()
         .await
         .with_context(|| format!("could not begin reading the source {}", source.describe()))?;
+    let estimate = |table: &'static str| {
+        let client = snapshot.client();
+        async move {
+            let row = build::SOURCE_ROWS_ESTIMATED.query_one(client, &[&table]).await?;
+            let rows: Option<i64> = row.try_get("rows")?;
+            Ok::<_, anyhow::Error>(rows.and_then(|rows| u64::try_from(rows).ok()))
+        }
+    };
+    let progress = Rows::expecting(estimate("public.rental").await?);
     let rentals = streamed(
         &steps::FULL_RENTAL_SHADOW_IN,
+        &progress,
         copy::stream_statement(
             snapshot.client(),
             &copy_out,
             steps::FULL_RENTAL_SHADOW_OUT.name,
             &transaction,
             &steps::FULL_RENTAL_SHADOW_IN,
+            &progress,
         ),
     )
     .await
     .context("could not copy the source's rentals into the rollup")?;
+    let progress = Rows::expecting(estimate("public.inventory").await?);
     let copies = streamed(
         &steps::FULL_INVENTORY_SHADOW_IN,
+        &progress,
         copy::stream(
             snapshot.client(),
             &steps::FULL_INVENTORY_SHADOW_OUT,
             &transaction,
             &steps::FULL_INVENTORY_SHADOW_IN,
+            &progress,
         ),
     )
     .await
     .context("could not copy the source's inventory into the rollup")?;
+    let progress = Rows::expecting(estimate("public.film").await?);
     streamed(
         &steps::FULL_FILM_IN,
-        copy::stream(snapshot.client(), &steps::FULL_FILM_OUT, &transaction, &steps::FULL_FILM_IN),
+        &progress,
+        copy::stream(snapshot.client(), &steps::FULL_FILM_OUT, &transaction, &steps::FULL_FILM_IN, &progress),
     )
     .await
     .context("could not copy the source's films into the rollup")?;
@@ -99,10 +116,10 @@ pub async fn load(client: &mut Client, source: &Target, time_zone: &str) -> Resu
     Ok(Loaded { rentals, copies, watermark })
 }
 
-/// Runs one COPY stream, logging it like a pipeline step.
-async fn streamed(step: &Query, work: impl Future<Output = Result<u64>>) -> Result<u64> {
+/// Runs one COPY stream, logging it like a pipeline step, with the rows moved so far.
+async fn streamed(step: &Query, progress: &Rows, work: impl Future<Output = Result<u64>>) -> Result<u64> {
     let started = Instant::now();
-    let rows = crate::pipeline::with_progress(step.step_name(), work).await?;
+    let rows = progress::watch(step.step_name(), progress::Source::Rows(progress), work).await?;
     info!(step = step.step_name(), rows, elapsed_ms = started.elapsed().as_millis() as u64, "step done");
     failpoint(step.step_name()).await?;
     Ok(rows)
@@ -146,10 +163,14 @@ pub async fn compute(rollup: &Target, options: &Options, jobs: usize, run_id: i6
     for _ in 0..jobs {
         let client = rollup.connect().await?;
         build::SESSION_SETTINGS.query_one(&client, &[&options.work_mem]).await?;
-        connections.push(client);
+        let pid: i32 = build::BACKEND_PID.query_one(&client, &[]).await?.try_get("pid")?;
+        connections.push(Job { client, pid });
     }
+    // Reads the index builds' progress while the jobs' connections are busy building.
+    let monitor = rollup.connect().await?;
+    let connections = Jobs { connections, monitor };
     let started = Instant::now();
-    let first = &connections[0];
+    let first = &connections.connections[0].client;
     let mut indexes = Vec::new();
     for table in ["rental_shadow"] {
         for row in build::STAGING_INDEX_STATEMENTS
@@ -217,16 +238,22 @@ enum TaskResult {
     FilmWeeks { weeks: i64, stores: i64 },
 }
 
+/// One connection of phase 2, and its server process (for the progress of its index builds).
+struct Job {
+    client: Client,
+    pid: i32,
+}
+
+struct Jobs {
+    connections: Vec<Job>,
+    monitor: Client,
+}
+
 /// Runs the tasks on the connections, each connection taking the next task as it finishes one.
 /// The first failure stops the others (their transactions roll back) and is returned.
-async fn run_tasks(
-    connections: &[Client],
-    tasks: Vec<Task>,
-    options: &Options,
-    run_id: i64,
-) -> Result<Vec<TaskResult>> {
+async fn run_tasks(jobs: &Jobs, tasks: Vec<Task>, options: &Options, run_id: i64) -> Result<Vec<TaskResult>> {
     let queue = Arc::new(Mutex::new(tasks.into_iter().collect::<VecDeque<Task>>()));
-    let workers = connections.iter().map(|client| {
+    let workers = jobs.connections.iter().map(|job| {
         let queue = Arc::clone(&queue);
         async move {
             let mut results = Vec::new();
@@ -235,7 +262,7 @@ async fn run_tasks(
                     return Ok::<_, anyhow::Error>(results);
                 };
                 let started = Instant::now();
-                let result = run_task(client, &task, options, run_id)
+                let result = run_task(job, &jobs.monitor, &task, options, run_id)
                     .await
                     .with_context(|| format!("the full build's task \"{}\" failed", task.name()))?;
                 info!(task = %task.name(), elapsed_ms = started.elapsed().as_millis() as u64, "task done");
@@ -250,9 +277,19 @@ async fn run_tasks(
     Ok(all)
 }
 
-async fn run_task(client: &Client, task: &Task, options: &Options, run_id: i64) -> Result<TaskResult> {
+async fn run_task(
+    job: &Job,
+    monitor: &Client,
+    task: &Task,
+    options: &Options,
+    run_id: i64,
+) -> Result<TaskResult> {
+    let client = &job.client;
     if let Task::Index(statement) = task {
-        client.batch_execute(statement).await.with_context(|| format!("could not build: {statement}"))?;
+        let building = progress::Source::IndexBuild { monitor, pid: job.pid };
+        progress::watch(&index_label(statement), building, client.batch_execute(statement))
+            .await
+            .with_context(|| format!("could not build: {statement}"))?;
         return Ok(TaskResult::Done);
     }
     client.batch_execute("BEGIN").await?;
@@ -303,6 +340,21 @@ async fn run_task(client: &Client, task: &Task, options: &Options, run_id: i64) 
     }
 }
 
+/// A short name for a key or index statement of queries/build/staging_index_statements.sql, for
+/// its progress: `key of rollup_build.rental_shadow` or `index on rollup_build.rental_shadow
+/// (inventory_id, rental_date)` (the staging indexes have no names of their own).
+fn index_label(statement: &str) -> String {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    let after = |keyword: &str| {
+        words.windows(2).find(|pair| pair[0].eq_ignore_ascii_case(keyword)).map_or("", |pair| pair[1])
+    };
+    if words.first().is_some_and(|word| word.eq_ignore_ascii_case("ALTER")) {
+        return format!("key of {}", after("TABLE"));
+    }
+    let columns = statement.find('(').map_or("", |open| &statement[open..]);
+    format!("index on {} {columns}", after("ON"))
+}
+
 /// Phase 3: the staging tables published in the run's transaction (the caller commits it, after
 /// recording the run), and the weekly table recomputed from the new day flows.
 pub async fn publish(
@@ -342,4 +394,23 @@ pub async fn default_jobs(client: &Client) -> Result<usize> {
         }
     };
     usize::try_from(jobs.clamp(1, 8)).map_err(|error| anyhow!("jobs: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_label;
+
+    #[test]
+    fn index_builds_are_named_by_their_table_and_columns() {
+        assert_eq!(
+            index_label("ALTER TABLE rollup_build.rental_shadow ADD PRIMARY KEY (rental_id)"),
+            "key of rollup_build.rental_shadow"
+        );
+        assert_eq!(
+            index_label(
+                "CREATE INDEX ON rollup_build.rental_shadow USING btree (inventory_id, rental_date) INCLUDE (x)"
+            ),
+            "index on rollup_build.rental_shadow (inventory_id, rental_date) INCLUDE (x)"
+        );
+    }
 }

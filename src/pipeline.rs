@@ -1,7 +1,7 @@
 //! The SQL this program runs, one statement per file under `queries/`, embedded at compile time.
 //! `queries/pipeline/` holds the steps of a run, numbered in the order they run; `queries/run/`
 //! the run's bookkeeping; `queries/status/` and `queries/report/` what the read-only commands show.
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use postgres_types::ToSql;
@@ -158,6 +158,9 @@ pub mod build {
     pub const FILM_RANGE: Query = query!("build/film_range.sql");
     pub const PARTITIONS_SWAPPED: Query = query!("build/partitions_swapped.sql");
     pub const TABLES_REPLACED: Query = query!("build/tables_replaced.sql");
+    pub const SOURCE_ROWS_ESTIMATED: Query = query!("build/source_rows_estimated.sql");
+    pub const BACKEND_PID: Query = query!("build/backend_pid.sql");
+    pub const INDEX_BUILD_PROGRESS: Query = query!("build/index_build_progress.sql");
     pub const SERVER_CORES: Query = query!("build/server_cores.sql");
     pub const PARALLEL_WORKERS: Query = query!("build/parallel_workers.sql");
 }
@@ -289,21 +292,11 @@ impl Query {
     }
 }
 
-/// How often a step still running says so: a full build of millions of rentals has steps of
-/// minutes, and a silent log cannot be told from a hung one.
-const PROGRESS_EVERY: Duration = Duration::from_secs(10);
-
-/// Runs `work`, logging `step still running` with the time so far every [`PROGRESS_EVERY`].
+/// Runs `work` as the step `step`, logging its progress while it runs (src/progress.rs): a full
+/// build of millions of rentals has steps of minutes, and a silent log cannot be told from a hung
+/// one.
 pub async fn with_progress<T>(step: &str, work: impl Future<Output = T>) -> T {
-    let started = Instant::now();
-    let mut work = std::pin::pin!(work);
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
-    loop {
-        tokio::select! {
-            done = &mut work => return done,
-            _ = ticks.tick() => info!(step, elapsed_s = started.elapsed().as_secs(), "step still running"),
-        }
-    }
+    crate::progress::watch(step, crate::progress::Source::Clock, work).await
 }
 
 /// A test hook: `ROLLUP_FAILPOINT=<step>` makes a run fail right after that step, and

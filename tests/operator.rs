@@ -285,3 +285,53 @@ fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     pixels.truncate(frame.buffer_size());
     (frame.width, frame.height, pixels)
 }
+
+/// A long COPY reports its rows as it goes: the JSON log carries `step progress` records with
+/// the rows done so far against the source's estimate, and nothing but JSON lines reaches a log
+/// that is not a terminal (no progress bar).
+#[tokio::test]
+async fn a_full_build_logs_the_rows_copied_so_far_in_json() {
+    let scenario = Scenario::new("progress_json", Source::PagilaV3).await;
+    let source = scenario.source().await;
+    // Thirty more rentals per Pagila rental (a second apart, so the unique key holds): enough rows
+    // for a COPY that lasts many of the 10 ms progress intervals below.
+    source
+        .batch_execute(
+            "INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
+             SELECT r.rental_date + k * interval '1 second', r.inventory_id, r.customer_id,
+                    r.return_date + k * interval '1 second', r.staff_id
+               FROM rental AS r, generate_series(1, 30) AS k;
+             ANALYZE rental;",
+        )
+        .await
+        .unwrap();
+    let rentals = count(&source, "SELECT count(*) FROM rental").await;
+    let estimate =
+        count(&source, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'rental'::regclass").await;
+
+    let output = scenario.rollup_command_with_env(
+        &["run", "--full", "--log-format", "json"],
+        &[("ROLLUP_PROGRESS_EVERY", "0.01")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let records = json_log_lines(&output);
+    let copying: Vec<&Value> = records
+        .iter()
+        .filter(|record| record["message"] == "step progress" && record["step"] == "02_full_rental_shadow.in")
+        .collect();
+    assert!(!copying.is_empty(), "no progress record of the rental COPY:\n{}", stderr(&output));
+    let mut last = 0;
+    for record in &copying {
+        let done = record["rows_done"].as_i64().unwrap_or_else(|| panic!("rows_done: {record}"));
+        assert_eq!(record["rows_total"].as_i64(), Some(estimate), "{record}");
+        // One message more than rows: the COPY's trailer.
+        assert!(done >= last && done <= rentals + 1, "{record} of {rentals} rentals");
+        last = done;
+    }
+    assert!(last > 0, "the COPY reported no rows done:\n{}", stderr(&output));
+    let copied = records
+        .iter()
+        .find(|record| record["message"] == "step done" && record["step"] == "02_full_rental_shadow.in")
+        .expect("the COPY step's record");
+    assert_eq!(copied["rows"].as_i64(), Some(rentals));
+}

@@ -150,7 +150,7 @@ async fn fill(
         )
         .await?;
     for (copy_out, copy_in) in &queries::FROM_PAGILA {
-        let rows = copy::stream(pagila, copy_out, &transaction, copy_in)
+        let rows = copy::stream(pagila, copy_out, &transaction, copy_in, &Default::default())
             .await
             .context("could not copy Pagila's films from the source database: is Pagila loaded there? (check SOURCE_URL)")?;
         info!(step = copy_in.step_name(), rows, "step done");

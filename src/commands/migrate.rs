@@ -16,9 +16,23 @@ use crate::migrations;
 pub struct Options {
     #[command(flatten)]
     pub rollup: RollupDatabase,
+
+    /// List the migrations that would be applied, oldest first, and apply none.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub async fn run(options: Options) -> Result<()> {
     let mut client = options.rollup.target()?.connect().await?;
+    if options.dry_run {
+        let pending = migrations::pending(&mut client).await?;
+        if pending.is_empty() {
+            println!("no migrations to apply: the rollup database is up to date");
+        }
+        for name in pending {
+            println!("would apply {name}");
+        }
+        return Ok(());
+    }
     migrations::apply(&mut client).await
 }

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, GenericClient};
 use tracing::{info, instrument, warn};
 
 use crate::connection::{FdwSource, RollupDatabase, SourceDatabase, Target};
@@ -130,6 +130,12 @@ pub struct Options {
     #[arg(long, env = "ROLLUP_JOBS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
 
+    /// Print what this run would do and change nothing: the mode and why (e.g. "time zone
+    /// changed from UTC to Europe/London"), the cutoff, how deletes are found, whether full
+    /// fingerprints are compared, the settings in force and the migrations it would apply.
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub control: RunControl,
 }
@@ -197,7 +203,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mode::Full => "full",
             Mode::Incremental => "incremental",
@@ -206,6 +212,9 @@ impl Mode {
 }
 
 pub async fn run(options: Options) -> Result<()> {
+    if options.dry_run {
+        return crate::dry_run::print(&options).await;
+    }
     let outcome = reliability::with_retries(&options.control, |attempt| {
         if attempt > 1 {
             info!(attempt, "starting the run again");
@@ -252,7 +261,8 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
     let capture = capture_on_source(&source_client, &source).await?;
     drop(source_client);
     bookkeeping::ABANDON_STALE_RUNS.execute(&client, &[]).await?;
-    let (mode, cutoff) = choose_mode(&client, options).await?;
+    let Decision { mode, cutoff, reason } = choose_mode(&client, options).await?;
+    info!(mode = mode.as_str(), "{reason}");
 
     let run_id: i64 = bookkeeping::START_RUN
         .query_one(&client, &[&mode.as_str(), &options.timezone, &options.through])
@@ -292,23 +302,8 @@ async fn refresh(
 ) -> Result<Outcome> {
     let Plan { cutoff, capture } = plan;
     let transaction = client.transaction().await.context("could not begin the run's transaction")?;
-    let reconcile = !options.no_reconcile
-        && {
-            let due: bool = bookkeeping::RECONCILE_DUE
-            .query_one(&transaction, &[&options.reconcile_every])
-            .await
-            .with_context(|| {
-                format!(
-                    "--reconcile-every / ROLLUP_RECONCILE_EVERY '{}' is not a PostgreSQL interval such as '1 day'",
-                    options.reconcile_every
-                )
-            })?
-            .get(0);
-            if !due {
-                info!(every = %options.reconcile_every, "full fingerprints compared recently: not comparing them this run");
-            }
-            due
-        };
+    let (reconcile, why) = reconcile_decision(&transaction, options).await?;
+    info!(reconcile, "full fingerprint comparison: {why}");
     transaction_settings(&transaction, options).await?;
     bookkeeping::RUN_SETTING.execute(&transaction, &[&options.timezone]).await?;
     // a full build that died before it published left its staging tables
@@ -568,7 +563,7 @@ async fn look_for_deletes(
 
 /// Whether the source has the delete capture (`rollup capture install`) this role may read, asked
 /// directly: a capture the role cannot read is reported, not used.
-async fn capture_on_source(source_client: &Client, source: &Target) -> Result<bool> {
+pub(crate) async fn capture_on_source(source_client: &Client, source: &Target) -> Result<bool> {
     match capture::PRESENT.query_opt(source_client, &[]).await? {
         None => Ok(false),
         Some(row) if row.get::<_, bool>("readable") => Ok(true),
@@ -782,7 +777,7 @@ fn explain_cancellation(error: anyhow::Error) -> anyhow::Error {
 /// Refuses a --through before the source's first rental: the week spine starts at the first
 /// rental, so such a date extends nothing, and it is most likely a typo in the year. Asked of the
 /// source directly; a source without Pagila's tables is left for the link step to explain.
-async fn check_through(
+pub(crate) async fn check_through(
     source_client: &Client,
     client: &Client,
     source: &Target,
@@ -831,7 +826,7 @@ async fn warn_without_statement_timeout(source_client: &Client, source: &Target)
     }
 }
 
-async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
+pub(crate) async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
     let valid: bool = bookkeeping::LOOKBACK_VALID
         .query_one(client, &[&lookback])
         .await
@@ -845,7 +840,7 @@ async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
     Ok(())
 }
 
-async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
+pub(crate) async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
     // pg_timezone_names reads the whole time zone database (55 ms); the zone the tables were
     // built with was checked then.
     if let Some(built) = bookkeeping::BUILD_SETTINGS.query_opt(client, &[]).await?
@@ -853,7 +848,13 @@ async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
     {
         return Ok(());
     }
-    let known: bool = bookkeeping::TIME_ZONE_KNOWN.query_one(client, &[&time_zone]).await?.get(0);
+    check_time_zone_known(client, time_zone).await
+}
+
+/// Refuses a time zone name the rollup server does not know as an IANA name.
+pub(crate) async fn check_time_zone_known(client: &Client, time_zone: &str) -> Result<()> {
+    let known: bool =
+        bookkeeping::TIME_ZONE_KNOWN.query_one(client, &[&time_zone]).await?.try_get("known")?;
     if !known {
         bail!(
             "unknown time zone '{time_zone}' (--timezone / ROLLUP_TIMEZONE): use an IANA name the rollup server knows, \
@@ -863,47 +864,85 @@ async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a run builds from scratch or continues from a cutoff, and why, in words for the log
+/// and for `--dry-run`.
+#[derive(Debug, Clone)]
+pub(crate) struct Decision {
+    pub mode: Mode,
+    /// An incremental run's cursor: rows with last_update at or after it are pulled.
+    pub cutoff: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
 /// Full when asked, on the first run, when there is no watermark to continue from, and whenever
-/// the settings differ from the last full build's; otherwise incremental from the returned cutoff.
-async fn choose_mode(client: &Client, options: &Options) -> Result<(Mode, Option<DateTime<Utc>>)> {
+/// the settings differ from the last full build's; otherwise incremental from the cutoff.
+/// Reads only: `--dry-run` asks it too.
+pub(crate) async fn choose_mode(client: &Client, options: &Options) -> Result<Decision> {
+    let full = |reason: String| Ok(Decision { mode: Mode::Full, cutoff: None, reason });
     if options.full {
-        info!("full rebuild requested (--full)");
-        return Ok((Mode::Full, None));
+        return full(String::from("full rebuild requested (--full)"));
     }
     let Some(built) = bookkeeping::BUILD_SETTINGS.query_opt(client, &[]).await? else {
-        info!("no previous build: building from scratch");
-        return Ok((Mode::Full, None));
+        return full(String::from("no previous build: building from scratch"));
     };
-    let (time_zone, week_start): (String, String) = (built.get("time_zone"), built.get("week_start"));
-    let definitions: i32 = built.get("definitions");
+    let time_zone: String = built.try_get("time_zone")?;
+    let week_start: String = built.try_get("week_start")?;
+    let definitions: i32 = built.try_get("definitions")?;
     if definitions < DEFINITIONS {
-        info!(
-            built_with = definitions,
-            now = DEFINITIONS,
-            "the tables were built with older definitions: rebuilding from scratch"
-        );
-        return Ok((Mode::Full, None));
+        return full(format!(
+            "the tables were built with definitions version {definitions}, this version computes {DEFINITIONS}: \
+             rebuilding from scratch"
+        ));
     }
-    if time_zone != options.timezone || week_start != WEEK_START {
-        info!(
-            built_with = %format!("{time_zone}, weeks from {week_start}"),
-            now = %format!("{}, weeks from {WEEK_START}", options.timezone),
-            "settings changed since the last build: rebuilding from scratch"
-        );
-        return Ok((Mode::Full, None));
+    if time_zone != options.timezone {
+        return full(format!(
+            "time zone changed from {time_zone} to {}: rebuilding from scratch",
+            options.timezone
+        ));
+    }
+    if week_start != WEEK_START {
+        return full(format!("weeks started on {week_start}, now on {WEEK_START}: rebuilding from scratch"));
     }
     let cutoff: Option<DateTime<Utc>> =
         bookkeeping::CURSOR.query_opt(client, &[&options.lookback]).await?.and_then(|row| row.get(0));
     match cutoff {
-        Some(cutoff) => {
-            info!(cutoff = %cutoff, lookback = %options.lookback, "pulling rentals changed since the cutoff");
-            Ok((Mode::Incremental, Some(cutoff)))
-        }
-        None => {
-            info!("no earlier run to continue from: building from scratch");
-            Ok((Mode::Full, None))
-        }
+        Some(cutoff) => Ok(Decision {
+            mode: Mode::Incremental,
+            cutoff: Some(cutoff),
+            reason: format!(
+                "continuing from the last successful run: pulling rentals changed since {cutoff} (its watermark \
+                 minus the lookback, {})",
+                options.lookback
+            ),
+        }),
+        None => full(String::from("no earlier run to continue from: building from scratch")),
     }
+}
+
+/// Whether this incremental run compares full fingerprints with the source (--reconcile-every,
+/// --no-reconcile), and why.
+pub(crate) async fn reconcile_decision(
+    client: &impl GenericClient,
+    options: &Options,
+) -> Result<(bool, String)> {
+    if options.no_reconcile {
+        return Ok((false, String::from("never (--no-reconcile)")));
+    }
+    let due: bool = bookkeeping::RECONCILE_DUE
+        .query_one(client, &[&options.reconcile_every])
+        .await
+        .with_context(|| {
+            format!(
+                "--reconcile-every / ROLLUP_RECONCILE_EVERY '{}' is not a PostgreSQL interval such as '1 day'",
+                options.reconcile_every
+            )
+        })?
+        .try_get("due")?;
+    Ok(if due {
+        (true, format!("yes: none within --reconcile-every {}", options.reconcile_every))
+    } else {
+        (false, format!("no: compared within --reconcile-every {}", options.reconcile_every))
+    })
 }
 
 /// Marks the run failed after its transaction rolled back. The run's own connection may be the
