@@ -25,7 +25,9 @@ use crate::logging::LogFormat;
 ///
 /// Exit codes:
 ///   0  success
-///   1  failure: the `error:` line says what failed and what to fix (rollup verify: a difference)
+///   1  failure: the `error:` line says what failed and what to fix (rollup verify: a difference;
+///      rollup status --max-lag: the rollup is further behind the source than that, or how far
+///      cannot be told)
 ///   2  bad command-line usage
 ///   3  rollup run: another run holds the run lock and --no-wait / --lock-timeout said not to
 ///      wait (longer); nothing was done

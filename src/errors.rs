@@ -47,7 +47,8 @@ pub fn render(error: &anyhow::Error) -> String {
 pub mod exit {
     /// It worked.
     pub const SUCCESS: u8 = 0;
-    /// It failed; the `error:` line says what and how to fix it (`rollup verify`: a difference).
+    /// It failed; the `error:` line says what and how to fix it (`rollup verify`: a difference;
+    /// `rollup status --max-lag`: the rollup is staler than that, or its staleness is unknown).
     pub const FAILURE: u8 = 1;
     /// Bad command-line usage (clap's own code).
     pub const USAGE: u8 = 2;

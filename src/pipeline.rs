@@ -139,6 +139,8 @@ pub mod inspect {
     pub const LAST_RUNS: Query = query!("status/last_runs.sql");
     pub const DATA_ISSUES: Query = query!("status/data_issues.sql");
     pub const STATUS_ROW_COUNTS: Query = query!("status/row_counts.sql");
+    pub const LAST_SUCCESS: Query = query!("status/last_success.sql");
+    pub const SOURCE_NEWEST: Query = query!("status/source_newest.sql");
     pub const CHART_WEEKLY: Query = query!("chart/weekly.sql");
     pub const CHART_FILM: Query = query!("chart/film.sql");
     pub const CHART_FILM_WEEKLY: Query = query!("chart/film_weekly.sql");

@@ -76,7 +76,8 @@ where
 }
 
 /// A duration as PostgreSQL writes one in its settings: a whole number and a unit, `ms`, `s`,
-/// `min`, `h` or `d` (`500ms`, `30s`, `10min`, `2h`), or `0`.
+/// `min`, `h` or `d` (`500ms`, `30s`, `10min`, `2h`), or `0`. `m` is taken for minutes too, as
+/// people write it (`30m`); a duration here has no months it could be mistaken for.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let invalid = || format!("'{text}' is not a duration such as 30s, 10min, 2h or 500ms");
@@ -87,7 +88,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" if number == 0 => 0,
         "ms" => 1,
         "s" => 1_000,
-        "min" => 60_000,
+        "min" | "m" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
         _ => return Err(invalid()),
@@ -104,6 +105,8 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration(" 10 min "), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         for wrong in ["", "30", "ten s", "-5s", "1.5h", "3 weeks", "99999999999999999999d"] {
