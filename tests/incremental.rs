@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono_tz::Tz;
 use common::{
     Scenario, Source, assert_clear_failure, assert_same_film_weeks, assert_same_weeks, film_weeks_in,
-    last_run_in, weeks_in,
+    last_run_in, stderr, weeks_in,
 };
 use tokio_postgres::Client;
 
@@ -563,10 +563,16 @@ async fn an_update_that_keeps_last_update_waits_for_the_full_comparison() {
         scenario.expected_weeks(Tz::UTC, None).await,
         "missed until the full comparison, as documented"
     );
-    assert!(!scenario.rollup_command(&["verify"]).status.success(), "verify must report the difference");
+    let verified = scenario.rollup_command(&["verify"]);
+    assert!(!verified.status.success(), "verify must report the difference");
 
-    // the full comparison, due now (0: every run)
-    scenario.run(&["--lookback", "0", "--reconcile-every", "0"]);
+    // verify's advice, run exactly as printed: the full comparison, due now (0: every run)
+    let advice = stderr(&verified);
+    let advised = advice.split('`').nth(1).unwrap_or_else(|| panic!("no command in verify's advice: {advice}"));
+    let words: Vec<&str> = advised.split_whitespace().collect();
+    assert_eq!(words[..2], ["rollup", "run"], "{advice}");
+    let output = scenario.rollup_command(&words[1..]);
+    assert!(output.status.success(), "{advised}: {}", stderr(&output));
     let run = scenario.last_run().await;
     assert_eq!(run.reconciled, Some(true));
     assert_eq!(run.buckets_repulled, Some(1), "rentals 1 and 5 share bucket 0: {run:?}");

@@ -72,10 +72,17 @@ pub async fn run(options: Options) -> Result<()> {
     }
     bail!(
         "{} week(s) of rollup.weekly_rentals differ from the source (listed above); \
-         `rollup run` brings them up to date, `rollup run --full` rebuilds them",
+         {CATCH_UP}",
         differences.len()
     )
 }
+
+/// What brings differing rows up to date. A plain run already sees every change made through the
+/// source's write path; a difference that survived one is most likely a write that bypassed the
+/// last_update trigger, which only the full fingerprint comparison sees.
+const CATCH_UP: &str = "`rollup run --reconcile-every 0` brings them up to date (it compares every bucket's full \
+                        fingerprint with the source, which also finds writes that bypassed the source's last_update \
+                        trigger); `rollup run --full` rebuilds them";
 
 /// Prints the first differing rows of rollup.film_weekly and fails with how many differ.
 fn film_weekly_differs(rows: &[tokio_postgres::Row]) -> Result<()> {
@@ -83,7 +90,7 @@ fn film_weekly_differs(rows: &[tokio_postgres::Row]) -> Result<()> {
     let total: i64 = rows[0].get("differing");
     bail!(
         "{total} row(s) of rollup.film_weekly differ from the source (the first {} listed above); \
-         `rollup run` brings them up to date, `rollup run --full` rebuilds them",
+         {CATCH_UP}",
         rows.len()
     )
 }
