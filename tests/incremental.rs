@@ -568,7 +568,8 @@ async fn an_update_that_keeps_last_update_waits_for_the_full_comparison() {
 
     // verify's advice, run exactly as printed: the full comparison, due now (0: every run)
     let advice = stderr(&verified);
-    let advised = advice.split('`').nth(1).unwrap_or_else(|| panic!("no command in verify's advice: {advice}"));
+    let advised =
+        advice.split('`').nth(1).unwrap_or_else(|| panic!("no command in verify's advice: {advice}"));
     let words: Vec<&str> = advised.split_whitespace().collect();
     assert_eq!(words[..2], ["rollup", "run"], "{advice}");
     let output = scenario.rollup_command(&words[1..]);
