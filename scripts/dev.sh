@@ -216,7 +216,7 @@ reset)
         pg_recreate_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
         load_source
     fi
-    echo "reset: rollup database recreated, source reloaded from Pagila; the next 'make run' is a full build" >&2
+    echo "reset: rollup database recreated, source reloaded from Pagila; the next '$(make_command run)' is a full build" >&2
     ;;
 bench)
     # benches/rollup.rs on these servers; it generates its sources into databases of their own.
