@@ -11,7 +11,12 @@
 # pipeline needs (scripts/source_reader.sql), with a password of its own in .pg/reader_password;
 # the superuser is used to set the servers up, to load Pagila and by `make bench`.
 #
-# usage: scripts/dev.sh up|run|reset|env|psql|down|bench
+# `make run` calls `prepare` before cargo builds (four minutes on a fresh machine), so what a run
+# needs besides the binary (Pagila's files, server binaries, psql) is missing within seconds, not
+# after the build. Pagila is kept in .pg/pagila (PAGILA_DIR's layout: v3.1.0 at the top, v2.1.0 in
+# v2.1.0/), taken from PAGILA_DIR or downloaded once, where `make reset` and `make test` find it.
+#
+# usage: scripts/dev.sh prepare|up|run|reset|env|psql|down|bench|running
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +28,9 @@ SOURCE_PORT=${SOURCE_PORT:-55432}
 ROLLUP_PORT=${ROLLUP_PORT:-55433}
 SOURCE_DB=pagila
 ROLLUP_DB=rollup
-ROLLUP_BIN=${ROLLUP_BIN:-$ROOT/target/release/rollup}
+# Where `make build` puts it; cargo honours CARGO_TARGET_DIR, so do we.
+ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/rollup}
+PAGILA=$STATE/pagila
 
 choose_mode() {
     case "${PG_MODE:-auto}" in
@@ -63,11 +70,78 @@ else
 fi
 # The same source as the read-only role, for `rollup run` (SOURCE_URL and FDW_SOURCE_URL).
 READER_SOURCE_URL="postgres://rollup_reader:$READER_PASSWORD@127.0.0.1:$SOURCE_PORT/$SOURCE_DB"
-READER_FDW_SOURCE_URL=${FDW_SOURCE_URL/postgres:$PASSWORD@/rollup_reader:$READER_PASSWORD@}
+# Pattern and replacement quoted: a password is text, not a glob, and `&` in it stays `&`.
+READER_FDW_SOURCE_URL=${FDW_SOURCE_URL/"postgres:$PASSWORD@"/"rollup_reader:$READER_PASSWORD@"}
 
 compose() {
-    PGPASSWORD=$PASSWORD SOURCE_PORT=$SOURCE_PORT ROLLUP_PORT=$ROLLUP_PORT PAGILA_DIR=$(pagila_files "$STATE/pagila") \
+    PGPASSWORD=$PASSWORD SOURCE_PORT=$SOURCE_PORT ROLLUP_PORT=$ROLLUP_PORT PAGILA_DIR=$PAGILA \
         docker compose -f "$ROOT/docker/compose.yaml" "$@"
+}
+
+# make_command TARGET: how to run `make TARGET` for these same servers, as the user would type it:
+# the ports and PG_MODE only when they are not what `make` picks by itself, so every hint we print
+# works as printed.
+make_command() {
+    local words=()
+    [[ $SOURCE_PORT == 55432 ]] || words+=("SOURCE_PORT=$SOURCE_PORT")
+    [[ $ROLLUP_PORT == 55433 ]] || words+=("ROLLUP_PORT=$ROLLUP_PORT")
+    [[ $MODE == docker && ${PG_MODE:-auto} == docker ]] && words+=("PG_MODE=docker")
+    words+=(make "$@")
+    echo "${words[*]}"
+}
+
+# shell_quote VALUE: VALUE in single quotes, safe for `eval` whatever it holds.
+shell_quote() {
+    local quote="'\\''"
+    printf "'%s'" "${1//\'/$quote}"
+}
+
+# Pagila's files in .pg/pagila, checked. v3.1.0 is needed (from PAGILA_DIR, else downloaded);
+# v2.1.0 only by `make test`, so here it is copied when PAGILA_DIR holds it and else left to
+# scripts/test.sh, and a `make run` never fails for a file it does not load.
+prepare() {
+    pagila_keep "$PAGILA" "$PAGILA_V3" "${PAGILA_DIR:-}" yes
+    pagila_keep "$PAGILA" "$PAGILA_V2" "$(pagila_v2_given)" no || true
+    if [[ $MODE == native ]]; then
+        command -v psql >/dev/null || die "make run needs psql (Debian/Ubuntu: apt-get install postgresql-client; macOS: brew install libpq)"
+    fi
+}
+
+# running: what of this checkout's servers is up, and the command that stops it, on stderr. Said
+# when a run, reset or bench fails, so nobody is left guessing whether servers still hold ports.
+running() {
+    local up=()
+    if [[ $MODE == docker ]]; then
+        local service
+        for service in $(compose ps --status running --services 2>/dev/null || true); do
+            case $service in
+            source) up+=("source container on 127.0.0.1:$SOURCE_PORT (volume pagila-rollup_source-data)") ;;
+            rollup) up+=("rollup container on 127.0.0.1:$ROLLUP_PORT (volume pagila-rollup_rollup-data)") ;;
+            esac
+        done
+    else
+        local bin
+        if bin=$(pg_find_bin); then
+            pg_as_owner "$bin/pg_ctl" status -D "$STATE/source" >/dev/null 2>&1 &&
+                up+=("source server on 127.0.0.1:$SOURCE_PORT (data in $STATE/source)")
+            pg_as_owner "$bin/pg_ctl" status -D "$STATE/rollup" >/dev/null 2>&1 &&
+                up+=("rollup server on 127.0.0.1:$ROLLUP_PORT (data in $STATE/rollup)")
+        fi
+    fi
+    if ((${#up[@]} == 0)); then
+        echo "none of make run's servers is running" >&2
+        return 0
+    fi
+    echo "still running:" >&2
+    printf '  %s\n' "${up[@]}" >&2
+    echo "stop them with: $(make_command down)" >&2
+}
+
+# On a failed run/reset/bench, say what is still running (after the error line itself).
+report_on_failure() {
+    local status=$?
+    ((status == 0)) || running
+    return "$status"
 }
 
 source_is_loaded() {
@@ -83,13 +157,12 @@ ensure_reader() {
 }
 
 load_source() {
-    local dir
-    dir=$(pagila_files "$STATE/pagila")
-    echo "loading Pagila from $dir into $SOURCE_DB ..." >&2
-    pagila_load "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB" "$dir"
+    echo "loading Pagila from $PAGILA into $SOURCE_DB ..." >&2
+    pagila_load "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB" "$PAGILA"
 }
 
 up() {
+    prepare
     if [[ $MODE == docker ]]; then
         # The source container loads Pagila on its first start (docker/load-pagila.sh).
         compose up --detach --wait >&2
@@ -109,6 +182,16 @@ rollup() {
 }
 
 case "${1:-}" in
+prepare | run | reset | bench) trap report_on_failure EXIT ;;
+esac
+# For pagila_fix's advice, the make target that got here: `prepare` and `up` are steps of `make run`.
+case "${1:-}" in
+reset | bench) PAGILA_AGAIN=$(make_command "$1") ;;
+*) PAGILA_AGAIN=$(make_command run) ;;
+esac
+
+case "${1:-}" in
+prepare) prepare ;;
 up) up ;;
 run)
     up
@@ -118,7 +201,10 @@ run)
     rollup report
     # The same weeks as a picture, beside the clusters (git-ignored).
     rollup chart -o "$STATE/weekly.svg"
-    echo "chart of the weekly series: $STATE/weekly.svg (rollup chart -o weekly.png for a PNG)" >&2
+    # The PNG hint names the binary by the path that works from here and gets its ROLLUP_URL from
+    # `make env`: `rollup` is on the PATH only after `make install`.
+    bin=${ROLLUP_BIN#"$PWD"/}
+    echo "chart of the weekly series: $STATE/weekly.svg; for a PNG: eval \"\$($(make_command -s env))\" && $bin chart -o weekly.png" >&2
     ;;
 reset)
     if [[ $MODE == docker ]]; then
@@ -130,7 +216,7 @@ reset)
         pg_recreate_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
         load_source
     fi
-    echo "reset: rollup database recreated, source reloaded from Pagila; the next 'make run' is a full build" >&2
+    echo "reset: rollup database recreated, source reloaded from Pagila; the next '$(make_command run)' is a full build" >&2
     ;;
 bench)
     # benches/rollup.rs on these servers; it generates its sources into databases of their own.
@@ -140,10 +226,11 @@ bench)
     ;;
 env)
     # What `make run` gives `rollup run`; SOURCE_ADMIN_URL (the superuser) for `rollup generate`.
-    echo "SOURCE_URL=$READER_SOURCE_URL"
-    echo "ROLLUP_URL=$ROLLUP_URL"
-    echo "FDW_SOURCE_URL=$READER_FDW_SOURCE_URL"
-    echo "SOURCE_ADMIN_URL=$SOURCE_URL"
+    # `export` lines, quoted, so `eval "$(make -s env)"` hands them to every program started after.
+    for pair in SOURCE_URL="$READER_SOURCE_URL" ROLLUP_URL="$ROLLUP_URL" \
+        FDW_SOURCE_URL="$READER_FDW_SOURCE_URL" SOURCE_ADMIN_URL="$SOURCE_URL"; do
+        echo "export ${pair%%=*}=$(shell_quote "${pair#*=}")"
+    done
     ;;
 psql)
     [[ $MODE == docker ]] && exec docker compose -f "$ROOT/docker/compose.yaml" exec rollup psql -U postgres -d "$ROLLUP_DB"
@@ -157,5 +244,6 @@ down)
         pg_stop "$STATE/rollup"
     fi
     ;;
-*) die "usage: scripts/dev.sh up|run|reset|env|psql|down|bench" ;;
+running) running ;;
+*) die "usage: scripts/dev.sh prepare|up|run|reset|env|psql|down|bench|running" ;;
 esac

@@ -18,19 +18,21 @@ die() {
 }
 
 # The folder holding initdb/pg_ctl/postgres: PG_BIN if set, else PATH, else the newest
-# /usr/lib/postgresql/*/bin. Prints nothing and fails when there is none.
+# /usr/lib/postgresql/*/bin. Prints nothing and fails when there is none. (`return 0`, not a bare
+# `return`: in an EXIT trap, dev.sh's report of what still runs, a bare one returns the failure.)
 pg_find_bin() {
     if [[ -n "${PG_BIN:-}" ]]; then
         [[ -x "$PG_BIN/pg_ctl" ]] || die "PG_BIN=$PG_BIN has no pg_ctl"
         echo "$PG_BIN"
-        return
+        return 0
     fi
     local found
     if found=$(command -v pg_ctl 2>/dev/null) && [[ -x "$(dirname "$found")/initdb" ]]; then
         dirname "$(readlink -f "$found")"
-        return
+        return 0
     fi
-    found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    # An unmatched glob stays literal and fails the -x test below.
+    found=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     [[ -n "$found" && -x "$found/pg_ctl" ]] || return 1
     echo "$found"
 }
@@ -101,41 +103,87 @@ pg_stop() {
     fi
 }
 
-# Pagila releases this project knows, as "tag schema-sha256 data-sha256". v3.1.0 is the one `make run`
-# loads (rentals in 2022); v2.1.0 (rentals in 2005, plus 182 never returned dated 2020) is tested too.
-PAGILA_V3="pagila-v3.1.0 8ce358e4c8014087b85296694a0893887bd7a4190e3ce407f2721b86b98e5707 fb81bec377687c83e11d2a24916ae28656d85550bf0ada798305bf7e2af9823b"
-PAGILA_V2="v2.1.0 a0671c55e3dbdd867d60901d0db1add1b2056070eca535ec793a5c0a5ea776fa 583749d14243ded70db2f48b7cd830855ebe9292e803164255eaede983e2fe43"
+# Pagila releases this project knows, as "tag folder schema-sha256 data-sha256". v3.1.0 is the one
+# `make run` loads (rentals in 2022); v2.1.0 (rentals in 2005, plus 182 never returned dated 2020) is
+# tested too. The folder is where the release's two files sit inside a Pagila folder: the layout of
+# PAGILA_DIR (v3.1.0 at the top, v2.1.0 in v2.1.0/) and of the copy kept in .pg/pagila.
+# shellcheck disable=SC2034 # used by dev.sh and test.sh, which source this file
+PAGILA_V3="pagila-v3.1.0 . 8ce358e4c8014087b85296694a0893887bd7a4190e3ce407f2721b86b98e5707 fb81bec377687c83e11d2a24916ae28656d85550bf0ada798305bf7e2af9823b"
+# shellcheck disable=SC2034 # the same
+PAGILA_V2="v2.1.0 v2.1.0 a0671c55e3dbdd867d60901d0db1add1b2056070eca535ec793a5c0a5ea776fa 583749d14243ded70db2f48b7cd830855ebe9292e803164255eaede983e2fe43"
+PAGILA_URL=https://raw.githubusercontent.com/devrimgunduz/pagila
 
-# pagila_files CACHE_DIR [RELEASE] [GIVEN_DIR]: prints the folder holding pagila-schema.sql and
-# pagila-data.sql of RELEASE (default $PAGILA_V3). GIVEN_DIR (default $PAGILA_DIR) is used as is
-# when set; otherwise the files are downloaded from GitHub into CACHE_DIR once and their sha256
-# checked, so a changed or truncated download never loads.
-pagila_files() {
-    local cache=$1 release=${2:-$PAGILA_V3} given=${3-${PAGILA_DIR:-}}
-    local tag schema_sum data_sum
-    read -r tag schema_sum data_sum <<<"$release"
-    if [[ -n "$given" ]]; then
-        [[ -f "$given/pagila-schema.sql" && -f "$given/pagila-data.sql" ]] ||
-            die "$given must hold pagila-schema.sql and pagila-data.sql (Pagila $tag; set PAGILA_DIR to such a folder)"
-        (cd "$given" && pwd)
-        return
-    fi
-    cache=$cache/$tag
-    mkdir -p "$cache"
-    local file sum
+# pagila_fix: the one thing to do when Pagila's files can be had neither from PAGILA_DIR nor from
+# GitHub, said the same way by every script. PAGILA_AGAIN is the command the caller was started as
+# (e.g. `make run`), so the advice can be typed as printed.
+pagila_fix() {
+    echo "run: PAGILA_DIR=/path/to/pagila ${PAGILA_AGAIN:-make run} (a folder holding pagila-schema.sql and pagila-data.sql of pagila-v3.1.0, and v2.1.0/ holding those of v2.1.0; it is copied into .pg/pagila once), or allow network access to $PAGILA_URL"
+}
+
+# pagila_keep KEPT RELEASE GIVEN_DIR DOWNLOAD: makes KEPT/<folder> hold RELEASE's pagila-schema.sql
+# and pagila-data.sql with the sha256 listed above. A file already there with that sha256 stays;
+# else it is copied from GIVEN_DIR when that is set, else downloaded from GitHub when DOWNLOAD is
+# yes. Each file arrives under a .part name and is renamed only once its sha256 matches, so a
+# truncated copy or download is never loaded. Returns 1 when DOWNLOAD is no and the files are
+# neither kept nor given; dies with pagila_fix's advice when they cannot be had.
+#
+# Why keep a copy instead of reading PAGILA_DIR in place: PAGILA_DIR is given once (to `make run`
+# or CI), and `make reset` and `make test` later find the same checked files without it.
+pagila_keep() {
+    local kept=$1 release=$2 given=$3 download=$4
+    local tag folder schema_sum data_sum dir file sum
+    read -r tag folder schema_sum data_sum <<<"$release"
+    dir=$kept/$folder
+    [[ $folder == . ]] && dir=$kept
     for file in pagila-schema.sql pagila-data.sql; do
         [[ $file == pagila-schema.sql ]] && sum=$schema_sum || sum=$data_sum
-        if ! echo "$sum  $cache/$file" | sha256sum --check --status 2>/dev/null; then
-            echo "downloading Pagila $tag $file ..." >&2
-            curl --fail --silent --show-error --location --retry 2 --connect-timeout 20 \
-                -o "$cache/$file.part" "https://raw.githubusercontent.com/devrimgunduz/pagila/$tag/$file" ||
-                die "could not download Pagila's $file ($tag); fetch it by hand and set PAGILA_DIR to its folder"
-            echo "$sum  $cache/$file.part" | sha256sum --check --status ||
-                die "the downloaded $file does not have the sha256 of Pagila $tag ($sum)"
-            mv "$cache/$file.part" "$cache/$file"
+        pagila_sum_is "$sum" "$dir/$file" && continue
+        mkdir -p "$dir"
+        if [[ -n $given ]]; then
+            [[ -f $given/$file ]] ||
+                die "$given has no $file (Pagila $tag); $(pagila_fix)"
+            cp "$given/$file" "$dir/$file.part"
+            pagila_sum_is "$sum" "$dir/$file.part" || {
+                rm -f "$dir/$file.part"
+                die "$given/$file is not Pagila $tag's (its sha256 is not $sum); $(pagila_fix)"
+            }
+        elif pagila_sum_is "$sum" "$kept/$tag/$file"; then
+            # Where earlier versions of these scripts kept downloads (.pg/pagila/pagila-v3.1.0/).
+            mv "$kept/$tag/$file" "$dir/$file.part"
+            rmdir "$kept/$tag" 2>/dev/null || true
+        elif [[ $download == yes ]]; then
+            echo "downloading Pagila $tag $file into $dir ..." >&2
+            # Short timeouts and one retry: without network this should fail in seconds, not minutes.
+            command -v curl >/dev/null || die "Pagila $tag's $file is not in $dir and curl is missing to download it; $(pagila_fix)"
+            curl --fail --silent --show-error --location --retry 1 --connect-timeout 10 --max-time 300 \
+                -o "$dir/$file.part" "$PAGILA_URL/$tag/$file" || {
+                rm -f "$dir/$file.part"
+                die "could not download Pagila $tag's $file from $PAGILA_URL/$tag/$file; $(pagila_fix)"
+            }
+            pagila_sum_is "$sum" "$dir/$file.part" || {
+                rm -f "$dir/$file.part"
+                die "the downloaded $file does not have the sha256 of Pagila $tag ($sum); $(pagila_fix)"
+            }
+        else
+            return 1
         fi
+        mv "$dir/$file.part" "$dir/$file"
     done
-    echo "$cache"
+}
+
+# pagila_sum_is SHA256 FILE: true when FILE exists and has that sha256.
+pagila_sum_is() {
+    [[ -f $2 ]] && echo "$1  $2" | sha256sum --check --status 2>/dev/null
+}
+
+# pagila_v2_given: the folder holding Pagila v2.1.0's files, if the caller named one: PAGILA_V2_DIR,
+# else PAGILA_DIR/v2.1.0 when it exists. Prints nothing otherwise.
+pagila_v2_given() {
+    if [[ -n ${PAGILA_V2_DIR:-} ]]; then
+        echo "$PAGILA_V2_DIR"
+    elif [[ -n ${PAGILA_DIR:-} && -d $PAGILA_DIR/v2.1.0 ]]; then
+        echo "$PAGILA_DIR/v2.1.0"
+    fi
 }
 
 # pg_psql PORT PASSWORD DATABASE [psql args...]: psql as the superuser. The password travels in the

@@ -5,7 +5,8 @@
 #
 # The cluster gets Pagila v3.1.0 and v2.1.0 loaded once as template databases; each test copies
 # what it needs (CREATE DATABASE ... TEMPLATE), so tests are independent and run in parallel.
-# Pagila comes from PAGILA_DIR (v2.1.0 from $PAGILA_DIR/v2.1.0 or PAGILA_V2_DIR) or is downloaded.
+# Pagila comes from .pg/pagila, filled from PAGILA_DIR (v2.1.0 from $PAGILA_DIR/v2.1.0 or
+# PAGILA_V2_DIR) or by a download the first time.
 #
 # usage: scripts/test.sh [arguments for cargo test]
 set -euo pipefail
@@ -22,10 +23,13 @@ pg_find_bin >/dev/null ||
     die "make test needs PostgreSQL's server binaries (initdb, pg_ctl, postgres_fdw); Debian/Ubuntu: apt-get install postgresql"
 command -v psql >/dev/null || die "make test needs psql (Debian/Ubuntu: apt-get install postgresql-client)"
 
-v3_dir=$(pagila_files "$ROOT/.pg/pagila" "$PAGILA_V3")
-v2_given=${PAGILA_V2_DIR:-}
-[[ -z $v2_given && -n ${PAGILA_DIR:-} && -d ${PAGILA_DIR}/v2.1.0 ]] && v2_given=$PAGILA_DIR/v2.1.0
-v2_dir=$(pagila_files "$ROOT/.pg/pagila" "$PAGILA_V2" "$v2_given")
+# Both releases, checked and kept in .pg/pagila (where `make run` keeps v3.1.0 too) before cargo
+# compiles anything, so a missing file fails in seconds and the next run needs no PAGILA_DIR.
+PAGILA_AGAIN="make test"
+pagila_keep "$ROOT/.pg/pagila" "$PAGILA_V3" "${PAGILA_DIR:-}" yes
+pagila_keep "$ROOT/.pg/pagila" "$PAGILA_V2" "$(pagila_v2_given)" yes
+v3_dir=$ROOT/.pg/pagila
+v2_dir=$ROOT/.pg/pagila/v2.1.0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pagila-rollup-test.XXXXXX")
 chmod 755 "$work"

@@ -40,9 +40,11 @@ pub async fn stream_statement(
     let rows =
         from.copy_out(copy_out).await.with_context(|| format!("{copy_out_name} failed on the source"))?;
     let mut batches = std::pin::pin!(rows.ready_chunks(ROWS_PER_MESSAGE).map(|chunk| {
-        // The server sends one message per row and one for the trailer: a count of messages is
-        // a count of rows, close enough for watching a step.
-        progress.add(chunk.len() as u64);
+        // The server sends one message per row, and the binary format's trailer (a field count of
+        // -1: two bytes) as one more; rows carry at least their own two-byte field count.
+        progress
+            .add(chunk.iter().filter(|message| message.as_ref().is_ok_and(|row| row.len() != 2)).count()
+                as u64);
         let mut batch =
             BytesMut::with_capacity(chunk.iter().map(|row| row.as_ref().map_or(0, Bytes::len)).sum());
         for row in chunk {

@@ -39,7 +39,21 @@ use crate::progress::{self, Rows};
 
 /// Film ranges per connection: more ranges than connections, so that one connection finishing
 /// early takes another instead of waiting for the slowest (film popularity is very uneven).
-const RANGES_PER_JOB: i32 = 4;
+const RANGES_PER_JOB: i64 = 4;
+
+/// Rentals a film range beyond the first per connection should hold: each range is a task with a
+/// fixed cost (its own transaction, temporary tables, plans) of tens of milliseconds, which a
+/// small source would pay many times over for nothing (Pagila's 16 thousand rentals get one range
+/// per connection, not four).
+const RENTALS_PER_RANGE: u64 = 250_000;
+
+/// How many film ranges: one per connection at least, up to [`RANGES_PER_JOB`] per connection as
+/// the rentals fill them.
+fn film_ranges(jobs: usize, rentals: u64) -> i32 {
+    let jobs = (jobs as i64).max(1);
+    let by_size = i64::try_from(rentals / RENTALS_PER_RANGE).unwrap_or(i64::MAX);
+    i32::try_from(by_size.clamp(jobs, jobs.saturating_mul(RANGES_PER_JOB))).unwrap_or(i32::MAX)
+}
 
 /// What the load phase did, for rollup.etl_run and the next run's cursor.
 pub struct Loaded {
@@ -158,7 +172,13 @@ pub struct Computed {
 }
 
 /// Phase 2: the staging tables' indexes and every flow and finding, on `jobs` connections.
-pub async fn compute(rollup: &Target, options: &Options, jobs: usize, run_id: i64) -> Result<Computed> {
+pub async fn compute(
+    rollup: &Target,
+    options: &Options,
+    jobs: usize,
+    run_id: i64,
+    loaded: &Loaded,
+) -> Result<Computed> {
     let mut connections = Vec::with_capacity(jobs);
     for _ in 0..jobs {
         let client = rollup.connect().await?;
@@ -188,7 +208,7 @@ pub async fn compute(rollup: &Target, options: &Options, jobs: usize, run_id: i6
         "step done"
     );
 
-    let ranges = (jobs as i32 * RANGES_PER_JOB).max(1);
+    let ranges = film_ranges(jobs, loaded.rentals);
     let mut tasks = Vec::new();
     for row in build::FILM_RANGES.query(first, &[&ranges]).await? {
         tasks.push(Task::FilmFlows(row.try_get("from_film")?, row.try_get("to_film")?));
@@ -398,7 +418,16 @@ pub async fn default_jobs(client: &Client) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::index_label;
+    use super::{film_ranges, index_label};
+
+    #[test]
+    fn a_small_source_gets_a_film_range_per_connection_and_a_large_one_four() {
+        assert_eq!(film_ranges(2, 16_044), 2);
+        assert_eq!(film_ranges(4, 16_044), 4);
+        assert_eq!(film_ranges(2, 1_250_000), 5);
+        assert_eq!(film_ranges(2, 10_000_000), 8);
+        assert_eq!(film_ranges(1, 0), 1);
+    }
 
     #[test]
     fn index_builds_are_named_by_their_table_and_columns() {

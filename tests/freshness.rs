@@ -361,9 +361,11 @@ async fn the_documented_status_json_has_the_keys_status_prints() {
             status_examples(path).into_iter().map(move |example| (path.display().to_string(), example))
         })
         .collect();
+    // The example lives where the status output is documented (docs/operations.md); wherever it
+    // moves, one must remain, or this test would check nothing.
     assert!(
-        examples.iter().any(|(path, _)| path.ends_with("README.md")),
-        "README.md shows no `rollup status --json` example (a ```json block with \"migrations_in_build\")"
+        !examples.is_empty(),
+        "neither README.md nor docs/*.md shows a `rollup status --json` example (a ```json block with \"migrations_in_build\")"
     );
 
     // What it prints for a built rollup, every part filled in.

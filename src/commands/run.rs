@@ -351,7 +351,7 @@ async fn build_in_full(
     };
     info!(jobs, "building from scratch");
     let loaded = full_build::load(client, source, &options.timezone).await?;
-    let computed = full_build::compute(rollup, options, jobs, run_id).await?;
+    let computed = full_build::compute(rollup, options, jobs, run_id, &loaded).await?;
 
     let transaction = client.transaction().await.context("could not begin publishing the build")?;
     transaction_settings(&transaction, options).await?;

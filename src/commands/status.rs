@@ -67,7 +67,7 @@ pub struct Options {
     pub max_lag: Option<Duration>,
 }
 
-/// Everything `rollup status` reports. Its JSON form is documented in the README.
+/// Everything `rollup status` reports. Its JSON form is documented in docs/operations.md.
 #[derive(Debug, Serialize)]
 pub struct Status {
     /// `user@host:port/database`, never the password.

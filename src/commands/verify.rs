@@ -1,4 +1,5 @@
-//! `rollup verify`: recompute the weekly table from the source a second way and compare.
+//! `rollup verify`: recompute the weekly table and the per-film counts from the source a second
+//! way and compare.
 //!
 //! The incremental pipeline derives the table from the shadow; verify derives it from one
 //! aggregate computed on the source (queries/verify/), sharing only the definitions. Both agreeing
@@ -12,10 +13,11 @@ use crate::table;
 
 /// Check the rollup tables against the source, computed another way.
 ///
-/// Recompute rollup.weekly_rentals from the current source into temporary tables (one aggregate
-/// computed on the source, no shadow), compare it with what is stored, and print every week that
-/// differs. Exits 1 when any week differs, so it can gate a pipeline. Run it right after
-/// `rollup run`: source changes made since the last run also show as differences.
+/// Recompute rollup.weekly_rentals and the counts of rollup.film_weekly from the current source
+/// into temporary tables (aggregates computed on the source, no shadow), compare them with what is
+/// stored, and print the rows that differ. Exits 1 when any row differs, so it can gate a
+/// pipeline. Run it right after `rollup run`: source changes made since the last run also show as
+/// differences.
 ///
 /// Example: rollup verify
 #[derive(Debug, clap::Args)]
