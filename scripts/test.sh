@@ -12,6 +12,10 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# The developer's libpq variables (PGHOST, PGSSLMODE, PGOPTIONS, PGSERVICE, ...) would change what
+# this script's psql calls connect to and how; the project's own PG_* settings (PG_BIN) stay. The
+# tests clear them and every ROLLUP_* setting again for each `rollup` they run (tests/common).
+while read -r variable; do unset "$variable"; done < <(compgen -e | grep -E '^PG[A-Z]' || true)
 # shellcheck source=scripts/pg.sh
 source "$ROOT/scripts/pg.sh"
 

@@ -8,7 +8,8 @@
 //!
 //! Two outputs, from the same samples:
 //! - every [`every`] (ROLLUP_PROGRESS_EVERY, default 10 s) a `step progress` log record with
-//!   `rows_done`, `rows_total` and `phase` where known, in text and JSON logs alike;
+//!   `rows_done` and `rows_total` (or, while an index build scans its table, `blocks_done` and
+//!   `blocks_total`) and `phase` where known, in text and JSON logs alike;
 //! - when standard error is a terminal and the log format is text, a bar per running step
 //!   (indicatif), redrawn a few times a second; log lines print above the bars
 //!   ([`LogWriter`]). When standard error is not a terminal nothing else is written.
@@ -80,14 +81,25 @@ pub enum Source<'a> {
 struct Sample {
     done: Option<u64>,
     total: Option<u64>,
+    /// What `done` and `total` count.
+    unit: Unit,
     phase: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum Unit {
+    /// Rows (a COPY's) or index tuples.
+    #[default]
+    Rows,
+    /// Table blocks, while an index build scans its table.
+    Blocks,
 }
 
 impl Source<'_> {
     async fn sample(&self) -> Sample {
         match self {
             Source::Clock => Sample::default(),
-            Source::Rows(rows) => Sample { done: Some(rows.done()), total: rows.total, phase: None },
+            Source::Rows(rows) => Sample { done: Some(rows.done()), total: rows.total, ..Sample::default() },
             Source::IndexBuild { monitor, pid } => {
                 // A failed or empty reading is no reason to fail the build: show elapsed time.
                 let row = build::INDEX_BUILD_PROGRESS.query_opt(*monitor, &[pid]).await.ok().flatten();
@@ -96,12 +108,12 @@ impl Source<'_> {
                     |column: &str| row.try_get::<_, i64>(column).ok().and_then(|n| u64::try_from(n).ok());
                 let phase: Option<String> = row.try_get("phase").ok();
                 // Scanning the table counts blocks; loading the sorted tuples counts tuples.
-                let (done, total) = match (count("tuples_total"), count("blocks_total")) {
-                    (Some(total), _) if total > 0 => (count("tuples_done"), Some(total)),
-                    (_, Some(total)) if total > 0 => (count("blocks_done"), Some(total)),
-                    _ => (None, None),
+                let (done, total, unit) = match (count("tuples_total"), count("blocks_total")) {
+                    (Some(total), _) if total > 0 => (count("tuples_done"), Some(total), Unit::Rows),
+                    (_, Some(total)) if total > 0 => (count("blocks_done"), Some(total), Unit::Blocks),
+                    _ => (None, None, Unit::Rows),
                 };
-                Sample { done, total, phase }
+                Sample { done, total, unit, phase }
             }
         }
     }
@@ -120,11 +132,17 @@ pub async fn watch<T>(step: &str, source: Source<'_>, work: impl Future<Output =
             done = &mut work => break done,
             _ = log_ticks.tick() => {
                 let sample = source.sample().await;
+                let (rows, blocks) = match sample.unit {
+                    Unit::Rows => ((sample.done, sample.total), (None, None)),
+                    Unit::Blocks => ((None, None), (sample.done, sample.total)),
+                };
                 info!(
                     step,
                     elapsed_s = started.elapsed().as_secs(),
-                    rows_done = sample.done,
-                    rows_total = sample.total,
+                    rows_done = rows.0,
+                    rows_total = rows.1,
+                    blocks_done = blocks.0,
+                    blocks_total = blocks.1,
                     phase = sample.phase.as_deref(),
                     "step progress"
                 );
@@ -164,8 +182,12 @@ fn counted_style() -> ProgressStyle {
 }
 
 fn draw(bar: &ProgressBar, sample: &Sample) {
+    let unit = match sample.unit {
+        Unit::Rows => "",
+        Unit::Blocks => " blocks",
+    };
     if let Some(phase) = &sample.phase {
-        bar.set_message(phase.clone());
+        bar.set_message(format!("{phase}{unit}"));
     }
     match (sample.done, sample.total) {
         (Some(done), Some(total)) => {
@@ -245,7 +267,7 @@ mod tests {
         rows.add(40);
         rows.add(2);
         let sample = Source::Rows(&rows).sample().await;
-        assert_eq!(sample, Sample { done: Some(42), total: Some(100), phase: None });
+        assert_eq!(sample, Sample { done: Some(42), total: Some(100), unit: Unit::Rows, phase: None });
         let result = watch("test_step", Source::Rows(&rows), async { 7 }).await;
         assert_eq!(result, 7);
     }

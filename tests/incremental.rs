@@ -3,14 +3,12 @@
 //! database, the brute-force oracle, and `rollup verify`; and a run touches only what changed.
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono_tz::Tz;
 use common::{
-    Scenario, Source, assert_clear_failure, assert_same_film_weeks, assert_same_weeks, film_weeks_in,
-    last_run_in, stderr, weeks_in,
+    Scenario, Source, assert_clear_failure, assert_same_film_weeks, assert_same_weeks,
+    assert_shadow_equals_source, film_weeks_in, last_run_in, query_value, stderr, weeks_in,
 };
 use tokio_postgres::Client;
 
@@ -33,23 +31,14 @@ impl Rng {
 
 /// A random rental_id among those the source holds (with `condition`), if any.
 async fn pick_rental(source: &Client, rng: &mut Rng, condition: &str) -> Option<i32> {
-    let count: i64 = source
-        .query_one(&format!("SELECT count(*) FROM rental WHERE {condition}"), &[])
-        .await
-        .unwrap()
-        .get(0);
+    let count: i64 =
+        query_value(source, &format!("SELECT count(*) FROM rental WHERE {condition}"), &[]).await;
     if count == 0 {
         return None;
     }
     let offset = rng.below(count as u64);
-    let row = source
-        .query_one(
-            &format!("SELECT rental_id FROM rental WHERE {condition} ORDER BY rental_id OFFSET $1 LIMIT 1"),
-            &[&offset],
-        )
-        .await
-        .unwrap();
-    Some(row.get(0))
+    let sql = format!("SELECT rental_id FROM rental WHERE {condition} ORDER BY rental_id OFFSET $1 LIMIT 1");
+    Some(query_value(source, &sql, &[&offset]).await)
 }
 
 /// Applies one random change of the kinds an OLTP source sees and describes it.
@@ -278,30 +267,10 @@ async fn assert_rollups_equal(scenario: &Scenario, full_url: &str, context: &str
             "SELECT string_agg(b::text, ';' ORDER BY bucket) FROM rollup.rental_bucket AS b",
         ),
     ] {
-        let incremental: Option<String> = rollup.query_one(query, &[]).await.unwrap().get(0);
-        let rebuilt: Option<String> = full_rollup.query_one(query, &[]).await.unwrap().get(0);
+        let incremental: Option<String> = query_value(&rollup, query, &[]).await;
+        let rebuilt: Option<String> = query_value(&full_rollup, query, &[]).await;
         assert_eq!(incremental, rebuilt, "{what} vs --full; {context}");
     }
-}
-
-/// The shadow holds exactly the source's rentals, compared through postgres_fdw.
-async fn assert_shadow_equals_source(scenario: &Scenario, context: &str) {
-    let differing: i64 = scenario
-        .rollup()
-        .await
-        .query_one(
-            "SELECT count(*) FROM (
-                 (SELECT rental_id, rental_date, return_date, inventory_id FROM source.rental
-                  EXCEPT SELECT rental_id, rental_date, return_date, inventory_id FROM rollup.rental_shadow)
-                 UNION ALL
-                 (SELECT rental_id, rental_date, return_date, inventory_id FROM rollup.rental_shadow
-                  EXCEPT SELECT rental_id, rental_date, return_date, inventory_id FROM source.rental)) AS d",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(differing, 0, "shadow differs from the source; {context}");
 }
 
 #[tokio::test]
@@ -309,8 +278,9 @@ async fn runs_touch_only_what_changed() {
     let scenario = Scenario::new("touched", Source::PagilaV3).await;
     scenario.run(&[]);
     let source = scenario.source().await;
-    // Pagila v3.1.0's weeks run from 2022-02-14 to 2022-08-29 (README, "What the weekly table means").
-    let last_week = common::date("2022-08-29");
+    // The last week of the spine, the oracle's (2022-08-29 in Pagila v3.1.0); every change below
+    // is before it, so it stays the last.
+    let last_week = scenario.expected_weeks(Tz::UTC, None).await.last().unwrap().week_beginning;
     let weeks_from = |week: &str| ((last_week - common::date(week)).num_days() / 7 + 1) as i32;
 
     // No change: nothing pulled, nothing recomputed, nothing written; the source's totals equal
@@ -352,7 +322,7 @@ async fn runs_touch_only_what_changed() {
     // from the earlier one on is recomputed, but only those two weeks change. Its film and store:
     // the same two weeks, nothing later, however much later history the pair has.
     let returned: chrono::DateTime<chrono::Utc> =
-        source.query_one("SELECT return_date FROM rental WHERE rental_id = 2", &[]).await.unwrap().get(0);
+        query_value(&source, "SELECT return_date FROM rental WHERE rental_id = 2", &[]).await;
     assert_eq!(returned.date_naive(), common::date("2022-05-28"), "Pagila's rental 2");
     source
         .batch_execute("UPDATE rental SET return_date = '2022-06-01 12:00+00' WHERE rental_id = 2")
@@ -372,16 +342,17 @@ async fn runs_touch_only_what_changed() {
     );
 
     // A delete is invisible to the cursor; the source's totals differ from the rollup's, the
-    // bucket holding it (rental_ids 0-999) is found and pulled whole, along with the two rows
-    // changed above, still within the lookback.
+    // bucket holding it (rental_id / 1000 = 0, as migrations/V9 defines rollup.rental_bucket) is
+    // found and pulled whole, along with the two rows changed above, still within the lookback.
+    // Every non-empty bucket is compared: their number and the pulled bucket's rows are counted
+    // on the source by that definition.
     source
         .batch_execute("DELETE FROM payment WHERE rental_id = 3; DELETE FROM rental WHERE rental_id = 3")
         .await
         .unwrap();
     let bucket_rows: i64 =
-        source.query_one("SELECT count(*) FROM rental WHERE rental_id < 1000", &[]).await.unwrap().get(0);
-    let buckets: i64 =
-        source.query_one("SELECT count(DISTINCT rental_id / 1000) FROM rental", &[]).await.unwrap().get(0);
+        query_value(&source, "SELECT count(*) FROM rental WHERE rental_id / 1000 = 0", &[]).await;
+    let buckets: i64 = query_value(&source, "SELECT count(DISTINCT rental_id / 1000) FROM rental", &[]).await;
     scenario.run(&[]);
     let run = scenario.last_run().await;
     assert_eq!(run.delete_check.as_deref(), Some("buckets"));
@@ -412,13 +383,8 @@ async fn a_delete_is_gone_after_the_next_plain_run() {
         let before = rented_rentals(&scenario.weeks().await);
 
         // a rental with a finding (Pagila's 182 open rentals of 2022-02-14 all have one)
-        let with_finding: i32 = scenario
-            .rollup()
-            .await
-            .query_one("SELECT min(rental_id) FROM rollup.data_issue", &[])
-            .await
-            .unwrap()
-            .get(0);
+        let with_finding: i32 =
+            query_value(&scenario.rollup().await, "SELECT min(rental_id) FROM rollup.data_issue", &[]).await;
         source.execute("DELETE FROM payment WHERE rental_id = $1", &[&with_finding]).await.unwrap();
         source.execute("DELETE FROM rental WHERE rental_id = $1", &[&with_finding]).await.unwrap();
         scenario.run(&[]);
@@ -430,7 +396,7 @@ async fn a_delete_is_gone_after_the_next_plain_run() {
 
         // deleted in a transaction that began before the run and commits while it runs
         let late_writer = scenario.source().await;
-        let victim: i32 = source.query_one("SELECT max(rental_id) FROM rental", &[]).await.unwrap().get(0);
+        let victim: i32 = query_value(&source, "SELECT max(rental_id) FROM rental", &[]).await;
         late_writer.batch_execute("BEGIN").await.unwrap();
         late_writer.execute("DELETE FROM payment WHERE rental_id = $1", &[&victim]).await.unwrap();
         late_writer.execute("DELETE FROM rental WHERE rental_id = $1", &[&victim]).await.unwrap();
@@ -453,15 +419,13 @@ async fn a_delete_is_gone_after_the_next_plain_run() {
 /// `rental_id` is nowhere in the rollup, and every table equals the oracle.
 async fn assert_gone(scenario: &Scenario, rental_id: i32, context: &str) {
     let rollup = scenario.rollup().await;
-    let left: i64 = rollup
-        .query_one(
-            "SELECT (SELECT count(*) FROM rollup.rental_shadow WHERE rental_id = $1)
-                  + (SELECT count(*) FROM rollup.data_issue WHERE rental_id = $1)",
-            &[&rental_id],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let left: i64 = query_value(
+        &rollup,
+        "SELECT (SELECT count(*) FROM rollup.rental_shadow WHERE rental_id = $1)
+              + (SELECT count(*) FROM rollup.data_issue WHERE rental_id = $1)",
+        &[&rental_id],
+    )
+    .await;
     assert_eq!(left, 0, "{context}: rental {rental_id} still in the shadow or the findings");
     assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, context);
     assert_same_film_weeks(
@@ -576,6 +540,7 @@ async fn an_update_that_keeps_last_update_waits_for_the_full_comparison() {
     assert!(output.status.success(), "{advised}: {}", stderr(&output));
     let run = scenario.last_run().await;
     assert_eq!(run.reconciled, Some(true));
+    // rental_id / 1000: rentals 1 and 5 are both in bucket 0, the only one whose fingerprint changed
     assert_eq!(run.buckets_repulled, Some(1), "rentals 1 and 5 share bucket 0: {run:?}");
     assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "caught up");
     assert_same_film_weeks(
@@ -670,34 +635,22 @@ async fn a_run_killed_half_way_leaves_the_previous_state_and_the_next_run_catche
         .await
         .unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollup"))
-        .arg("run")
-        .env("SOURCE_URL", &scenario.source_url)
-        .env("ROLLUP_URL", &scenario.rollup_url)
-        .env("ROLLUP_FAILPOINT", "20_film_week_flow_applied.incremental:pause")
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let paused = stderr.lines().map_while(Result::ok).any(|line| line.contains("failpoint: pausing"));
-    assert!(paused && Instant::now() < deadline, "the run never reached its failpoint");
-    child.kill().unwrap(); // SIGKILL, after both weekly tables were written inside the transaction
-    child.wait().unwrap();
+    let mut running =
+        scenario.spawn(&["run"], &[("ROLLUP_FAILPOINT", "20_film_week_flow_applied.incremental:pause")]);
+    // bounded: polls what a reader thread collects, failing after the timeout
+    running.wait_for("failpoint: pausing", Duration::from_secs(120));
+    running.kill(); // SIGKILL, after both weekly tables were written inside the transaction
 
     assert_eq!(scenario.weeks().await, before, "the killed run's writes must vanish");
     assert_eq!(last_run_in(&scenario.rollup().await).await.status, "running");
     scenario.run(&[]);
     let rollup = scenario.rollup().await;
-    let abandoned: i64 = rollup
-        .query_one(
-            "SELECT count(*) FROM rollup.etl_run WHERE status = 'failed' AND error LIKE 'abandoned%'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let abandoned: i64 = query_value(
+        &rollup,
+        "SELECT count(*) FROM rollup.etl_run WHERE status = 'failed' AND error LIKE 'abandoned%'",
+        &[],
+    )
+    .await;
     assert_eq!(abandoned, 1);
     assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "caught up");
     scenario.verify_passes();

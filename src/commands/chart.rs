@@ -29,7 +29,7 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontTransform,
 };
 
-use crate::commands::export::partial_path;
+use crate::commands::export::{create_partial, persist};
 use crate::connection::RollupDatabase;
 use crate::pipeline::{bookkeeping, inspect};
 
@@ -844,14 +844,12 @@ impl<B: DrawingBackend> DrawingBackend for Typeset<'_, B> {
 
 /// Writes the whole file under a temporary name, then renames it into place.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let partial = partial_path(path);
-    // Named as asked for: the temporary name is this program's business.
-    std::fs::write(&partial, bytes).with_context(|| format!("could not write {}", path.display()))?;
-    if let Err(error) = std::fs::rename(&partial, path) {
-        let _ = std::fs::remove_file(&partial);
-        return Err(error).with_context(|| format!("could not write {}", path.display()));
-    }
-    Ok(())
+    let mut partial = create_partial(path)?;
+    // Named as asked for: the temporary name is this program's business. On an error, dropping
+    // `partial` deletes it.
+    std::io::Write::write_all(&mut partial, bytes)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    persist(partial, path)
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
 //! `rollup export`: a table or view of the rollup as CSV, streamed by the server with COPY.
 //!
 //! Rows are never held in this process: COPY ... TO STDOUT sends the CSV in chunks that go
-//! straight to the output. A file is written under a temporary name and renamed when complete,
-//! so an interrupted export never leaves a half-written file behind the name asked for.
+//! straight to the output. A file is written under a temporary name of its own, unique to this
+//! export, in the target's folder and renamed over the target when complete: a failed export
+//! leaves neither a half-written file behind the name asked for nor its temporary file, and two
+//! exports to one name at once never write into each other's file (the last rename wins, whole).
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
 
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
@@ -58,12 +62,9 @@ pub async fn run(options: Options) -> Result<()> {
             stdout.flush()?;
         }
         Some(path) => {
-            let partial = partial_path(path);
-            let mut file = std::io::BufWriter::new(
-                std::fs::File::create(&partial)
-                    .with_context(|| format!("could not create {}", partial.display()))?,
-            );
+            let mut partial = create_partial(path)?;
             let written: Result<()> = async {
+                let mut file = std::io::BufWriter::new(partial.as_file_mut());
                 while let Some(chunk) = stream.next().await {
                     file.write_all(&chunk.with_context(|| format!("export of {quoted} broke off"))?)?;
                 }
@@ -71,20 +72,40 @@ pub async fn run(options: Options) -> Result<()> {
                 Ok(())
             }
             .await;
-            if let Err(error) = written {
-                let _ = std::fs::remove_file(&partial);
-                return Err(error);
-            }
-            std::fs::rename(&partial, path).with_context(|| format!("could not write {}", path.display()))?;
+            // on an error, dropping `partial` deletes it
+            written.with_context(|| format!("could not write {}", path.display()))?;
+            persist(partial, path)?;
             tracing::info!(relation = %quoted, file = %path.display(), "exported");
         }
     }
     Ok(())
 }
 
-/// `FILE.partial` beside `FILE`: where a file is written before it is renamed into place.
-pub(crate) fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|name| name.to_os_string()).unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
+/// A new, empty file beside `path`, named `.NAME.XXXXXX.partial` (random, created exclusively,
+/// so no other export or chart shares it), deleted when dropped unless [`persist`]ed. Its
+/// permissions are a new file's (0666 less the umask), what `path` would get if written directly.
+pub(crate) fn create_partial(path: &Path) -> Result<NamedTempFile> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".partial")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(folder)
+        .with_context(|| format!("could not write {}", path.display()))
+}
+
+/// Flushes `partial` to disk and renames it to `path`, replacing what was there in one step.
+pub(crate) fn persist(partial: NamedTempFile, path: &Path) -> Result<()> {
+    partial.as_file().sync_all().with_context(|| format!("could not write {}", path.display()))?;
+    partial
+        .persist(path)
+        .map_err(|error| error.error)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
 }

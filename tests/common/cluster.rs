@@ -15,7 +15,7 @@ pub struct OwnCluster {
 impl OwnCluster {
     /// initdb and start a cluster named `name` (a folder under the temporary directory).
     pub fn start(name: &str) -> OwnCluster {
-        let dir = std::env::temp_dir().join(format!("pagila-rollup-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("pagila-rollup-{name}-{}", super::unique_suffix()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         // The `postgres` OS user owning the cluster must get into the folder.
@@ -78,7 +78,7 @@ impl OwnCluster {
     /// Runs `script` in bash with scripts/pg.sh's functions; the password travels in the
     /// environment, never on a command line.
     fn pg(&self, script: &str) -> Output {
-        let output = Command::new("bash")
+        let output = bash()
             .arg("-c")
             .arg(format!(r#"source "$PG_SH" && {script}"#))
             .env("PG_SH", concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg.sh"))
@@ -99,7 +99,7 @@ impl OwnCluster {
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        let _ = Command::new("bash")
+        let _ = bash()
             .arg("-c")
             .arg(r#"source "$PG_SH" && pg_stop "$DATA""#)
             .env("PG_SH", concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg.sh"))
@@ -107,6 +107,19 @@ impl Drop for OwnCluster {
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// bash without the developer's libpq variables (PGHOST, PGSSLMODE, PGOPTIONS, ...), which would
+/// change what scripts/pg.sh's psql calls connect to and how; its own PG_* settings stay.
+fn bash() -> Command {
+    let mut command = Command::new("bash");
+    for (variable, _) in std::env::vars_os() {
+        let name = variable.to_string_lossy();
+        if name.starts_with("PG") && !name.starts_with("PG_") {
+            command.env_remove(&variable);
+        }
+    }
+    command
 }
 
 fn free_port() -> u16 {

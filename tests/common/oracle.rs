@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use tokio_postgres::Client;
 
-use super::Week;
+use super::rows::{Week, column};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Rental {
@@ -14,13 +14,19 @@ pub struct Rental {
     pub returned: Option<DateTime<Utc>>,
 }
 
+const RENTAL: &str = "the source's public.rental";
+
+fn rental_in(row: &tokio_postgres::Row) -> Rental {
+    Rental { rented: column(row, RENTAL, "rental_date"), returned: column(row, RENTAL, "return_date") }
+}
+
 pub async fn load_rentals(source: &Client) -> Vec<Rental> {
     source
         .query("SELECT rental_date, return_date FROM public.rental", &[])
         .await
-        .unwrap()
+        .unwrap_or_else(|error| panic!("read {RENTAL}: {error}"))
         .iter()
-        .map(|row| Rental { rented: row.get(0), returned: row.get(1) })
+        .map(rental_in)
         .collect()
 }
 
@@ -49,6 +55,17 @@ fn counts(zone: Tz, rental: &Rental, upper: DateTime<Utc>) -> bool {
     let plausible = |instant: DateTime<Utc>| instant >= lower && instant < upper;
     plausible(rental.rented)
         && rental.returned.is_none_or(|returned| returned >= rental.rented && plausible(returned))
+}
+
+/// The weeks a rental is counted in, by the definitions alone: None when the plausibility rule
+/// quarantines it (with the range's end as rollup.counted_until puts it, 53 weeks after the
+/// current week's Monday), else the local Monday of its rental and of its return, if returned.
+pub fn counted_weeks(zone: Tz, rental: &Rental) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let upper = midnight(zone, monday_of(today) + Duration::weeks(53));
+    counts(zone, rental, upper).then(|| {
+        (local_monday(zone, rental.rented), rental.returned.map(|returned| local_monday(zone, returned)))
+    })
 }
 
 pub fn weekly_rentals(all: &[Rental], zone: Tz, through: Option<NaiveDate>) -> Vec<Week> {
@@ -160,19 +177,23 @@ pub struct Inventory {
 }
 
 pub async fn load_inventory(source: &Client) -> Inventory {
+    const INVENTORY: &str = "the source's public.inventory";
     let rentals = source
         .query("SELECT rental_date, return_date, inventory_id FROM public.rental", &[])
         .await
-        .unwrap()
+        .unwrap_or_else(|error| panic!("read {RENTAL}: {error}"))
         .iter()
-        .map(|row| (Rental { rented: row.get(0), returned: row.get(1) }, row.get(2)))
+        .map(|row| (rental_in(row), column(row, RENTAL, "inventory_id")))
         .collect();
     let copies = source
         .query("SELECT inventory_id, film_id, store_id FROM public.inventory", &[])
         .await
-        .unwrap()
+        .unwrap_or_else(|error| panic!("read {INVENTORY}: {error}"))
         .iter()
-        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .map(|row| {
+            let copy = (column(row, INVENTORY, "film_id"), column(row, INVENTORY, "store_id"));
+            (column(row, INVENTORY, "inventory_id"), copy)
+        })
         .collect();
     Inventory { rentals, copies }
 }
@@ -262,4 +283,20 @@ pub fn film_weekly(inventory: &Inventory, zone: Tz, through: Option<NaiveDate>) 
         }
     }
     rows
+}
+
+/// The rentals rollup.data_issue must list as `copy_rented_while_out`, counted on the source by
+/// the finding's definition alone: a rental for which some later rental of the same copy began
+/// while it was out (not returned, or returned after that later rental began).
+pub async fn copies_rented_while_out(source: &Client) -> i64 {
+    super::rows::query_value(
+        source,
+        "SELECT count(*) AS overlapping FROM rental AS earlier
+          WHERE EXISTS (SELECT FROM rental AS later
+                         WHERE later.inventory_id = earlier.inventory_id
+                           AND (later.rental_date, later.rental_id) > (earlier.rental_date, earlier.rental_id)
+                           AND (earlier.return_date IS NULL OR earlier.return_date > later.rental_date))",
+        &[],
+    )
+    .await
 }
