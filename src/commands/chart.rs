@@ -31,7 +31,7 @@ use plotters_backend::{
 
 use crate::commands::export::{create_partial, persist};
 use crate::connection::RollupDatabase;
-use crate::pipeline::{bookkeeping, inspect};
+use crate::queries::{bookkeeping, inspect};
 
 /// Draw the weekly series as a chart, SVG or PNG.
 ///

@@ -24,7 +24,7 @@ use tokio_postgres::Row;
 use crate::connection::RollupDatabase;
 use crate::errors;
 use crate::migrations;
-use crate::pipeline::{bookkeeping, inspect};
+use crate::queries::{bookkeeping, inspect};
 use crate::reliability::parse_duration;
 use crate::table;
 
