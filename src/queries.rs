@@ -129,6 +129,7 @@ pub mod safeguards {
     pub const RUN_LOCK_HOLDER: Query = query!("run/run_lock_holder.sql");
     pub const RUN_LOCK_TIMEOUT: Query = query!("run/run_lock_timeout.sql");
     pub const FIRST_RENTAL: Query = query!("run/first_rental.sql");
+    pub const COUNTED_FROM: Query = query!("run/counted_from.sql");
     pub const LOCAL_DATE: Query = query!("run/local_date.sql");
     pub const SOURCE_STATEMENT_TIMEOUT: Query = query!("run/source_statement_timeout.sql");
 }

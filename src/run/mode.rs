@@ -7,7 +7,10 @@ use tokio_postgres::{Client, GenericClient};
 use crate::commands::run::Options;
 use crate::queries::bookkeeping;
 
-/// Weeks begin on Monday; recorded with the build so a future setting can force a rebuild.
+/// The weekday weeks begin on, as rollup.build_settings.week_start records it. Not a setting:
+/// it is the weekday of rollup.week_origin(), the week grid's one anchor (migrations/V12;
+/// rollup.week_start() returns it), and V3's CHECK (week_start = 'monday') allows no other
+/// value. Moving the anchor takes a migration and a new DEFINITIONS, not a change here.
 pub(crate) const WEEK_START: &str = "monday";
 
 /// Version of the definitions this runner computes. Tables built with older definitions lack

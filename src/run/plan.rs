@@ -217,7 +217,7 @@ mod tests {
         files.sort();
         for file in &files {
             assert!(
-                PLAN.iter().any(|step| &step.name == file),
+                PLAN.iter().any(|step| step.name == file),
                 "queries/pipeline/{file}.sql is not in the plan"
             );
         }

@@ -2,7 +2,7 @@
 //! zone, lookback or --through that makes no sense, a warning for a source role that could hang a
 //! run, and what a cancelled statement most likely means. `--dry-run` makes the same checks.
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use tokio_postgres::Client;
 use tracing::warn;
 
@@ -23,15 +23,24 @@ pub(crate) async fn check_through(
     let Some(through) = options.through else {
         return Ok(());
     };
-    let first: Option<DateTime<Utc>> = match safeguards::FIRST_RENTAL.query_one(source_client, &[]).await {
-        Ok(row) => row.get(0),
-        Err(error) if errors::sqlstate(&error) == Some("42P01") => return Ok(()),
-        Err(error) => {
-            return Err(
-                error.context(format!("could not read the first rental of the source {}", source.describe()))
-            );
-        }
-    };
+    let counted_from: Option<DateTime<Utc>> =
+        safeguards::COUNTED_FROM.query_one(client, &[&options.timezone]).await?.try_get("counted_from")?;
+    // Not migrated yet (a dry run before the first run): no rule, nothing left out. Year 1 is as
+    // early as both chrono and PostgreSQL's timestamptz take.
+    let counted_from = counted_from.unwrap_or_else(|| {
+        NaiveDate::MIN.with_year(1).unwrap_or_default().and_time(NaiveTime::MIN).and_utc()
+    });
+    let first: Option<DateTime<Utc>> =
+        match safeguards::FIRST_RENTAL.query_one(source_client, &[&counted_from]).await {
+            Ok(row) => row.get(0),
+            Err(error) if errors::sqlstate(&error) == Some("42P01") => return Ok(()),
+            Err(error) => {
+                return Err(error.context(format!(
+                    "could not read the first rental of the source {}",
+                    source.describe()
+                )));
+            }
+        };
     let Some(first) = first else {
         return Ok(());
     };
