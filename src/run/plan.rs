@@ -48,9 +48,9 @@ use Runs::{Both, Full, FullTask, Incremental};
 pub const PLAN: &[Step] = &[
     only(
         "staging_dropped",
-        Both,
-        "a full build's staging tables left by a build that died",
-        "no schema rollup_build",
+        Incremental,
+        "a full build died before it published",
+        "its staging schema dropped",
     ),
     step(
         "01_link_source",
@@ -159,6 +159,7 @@ pub const PLAN: &[Step] = &[
         "rollup.data_issue, changed rows only",
     ),
     // a full build: load, in one snapshot of the source
+    step("staging_dropped", Full, "staging tables of a build that died, dropped"),
     step("staging_tables", Full, "empty staging tables in schema rollup_build"),
     step("02_full_rental_shadow.in", Full, "every rental, by COPY"),
     step("02_full_inventory_shadow.in", Full, "every copy, by COPY"),
