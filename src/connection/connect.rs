@@ -6,7 +6,7 @@ use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, Config, NoTls, Socket};
 use tracing::{debug, warn};
 
-use super::Target;
+use super::target::Target;
 use crate::errors;
 use crate::tls::{Attempt, SslMode};
 

@@ -1,12 +1,10 @@
 //! libpq's password file, so a URL without a password need not put one in the environment.
 use tracing::warn;
 
-use super::Target;
-
-/// The password for `target` from libpq's password file (`passfile`, else `PGPASSFILE`, else
+/// The password for `wanted` (host, port, database, user) from libpq's password file (`passfile`, else `PGPASSFILE`, else
 /// `~/.pgpass`): the first line `host:port:database:user:password` matching it, `*` matching
 /// anything, `\:` and `\\` escaped. Like libpq, a file that others may read is ignored, with a warning.
-pub(super) fn password_file_entry(target: &Target, passfile: Option<&str>) -> Option<String> {
+pub(super) fn password_file_entry(wanted: &[String; 4], passfile: Option<&str>) -> Option<String> {
     let path = match passfile.map(std::ffi::OsString::from).or_else(|| std::env::var_os("PGPASSFILE")) {
         Some(path) => std::path::PathBuf::from(path),
         None => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".pgpass"),
@@ -21,8 +19,7 @@ pub(super) fn password_file_entry(target: &Target, passfile: Option<&str>) -> Op
         }
     }
     let text = std::fs::read_to_string(&path).ok()?;
-    let wanted = [target.host(), target.port().to_string(), target.database().to_owned(), target.user()];
-    password_file_lookup(&text, &wanted)
+    password_file_lookup(&text, wanted)
 }
 
 /// The password of the first line of a password file matching `wanted` (host, port, database, user).

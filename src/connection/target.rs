@@ -93,8 +93,10 @@ impl Target {
         }
         let mut target = Target { role, variable, config, tls, parameters, unsupported };
         if target.config.get_password().is_none()
-            && let Some(password) =
-                password_file_entry(&target, conninfo_value(&target.parameters, "passfile"))
+            && let Some(password) = password_file_entry(
+                &[target.host(), target.port().to_string(), target.database().to_owned(), target.user()],
+                conninfo_value(&target.parameters, "passfile"),
+            )
         {
             errors::register_secret(&password);
             target.config.password(password);

@@ -9,7 +9,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use tracing::warn;
 
-use super::{SslMode, TlsSettings};
+use super::settings::{SslMode, TlsSettings};
 
 impl TlsSettings {
     /// Which check of the server's certificate libpq makes with these settings, and its CAs.

@@ -11,8 +11,8 @@ use rustls::client::{ClientConfig, WebPkiServerVerifier};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::TlsSettings;
 use super::certificates::{Check, home_file_finder};
+use super::settings::TlsSettings;
 use super::verifiers::{ChainOnly, NoCertificateCheck};
 
 impl TlsSettings {

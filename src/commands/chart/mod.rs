@@ -15,9 +15,9 @@
 //! around small text.
 //!
 //! One file per concern: [`figure`] reads the weeks into what is drawn; [`sizes`] scales every
-//! length to the picture's size; [`render`] turns a figure into the bytes of a file, drawing it
-//! with [`plot`] on the rentals [`axis`]; [`typeset`] lays out and draws its text. This file holds
-//! the command itself: its options, the output's format and the writing of the file.
+//! length to the picture's size; [`render`] turns a figure into the bytes of a file in the format
+//! asked for, drawing it with [`plot`] on the rentals [`axis`]; [`typeset`] lays out and draws its
+//! text. This file holds the command itself: its options and the writing of the file.
 mod axis;
 mod figure;
 mod plot;
@@ -27,10 +27,11 @@ mod typeset;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::commands::export::{create_partial, persist};
 use crate::connection::RollupDatabase;
+pub use render::Format;
 use render::render;
 use sizes::default_height;
 
@@ -66,26 +67,6 @@ pub struct Options {
     pub height: Option<u32>,
 }
 
-/// The file formats `rollup chart` writes, chosen by the output's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Svg,
-    Png,
-}
-
-impl Format {
-    pub fn from_path(path: &Path) -> Result<Format> {
-        let extension = path.extension().and_then(|extension| extension.to_str()).unwrap_or_default();
-        match extension.to_ascii_lowercase().as_str() {
-            "svg" => Ok(Format::Svg),
-            "png" => Ok(Format::Png),
-            _ => {
-                bail!("cannot tell which format to write {} in: name the file *.svg or *.png", path.display())
-            }
-        }
-    }
-}
-
 pub async fn run(options: Options) -> Result<()> {
     let format = Format::from_path(&options.output)?;
     let target = options.rollup.target()?;
@@ -110,17 +91,4 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     std::io::Write::write_all(&mut partial, bytes)
         .with_context(|| format!("could not write {}", path.display()))?;
     persist(partial, path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn format_follows_the_extension() {
-        assert_eq!(Format::from_path(Path::new("a/weekly.SVG")).ok(), Some(Format::Svg));
-        assert_eq!(Format::from_path(Path::new("weekly.png")).ok(), Some(Format::Png));
-        assert!(Format::from_path(Path::new("weekly.jpg")).is_err());
-        assert!(Format::from_path(Path::new("weekly")).is_err());
-    }
 }

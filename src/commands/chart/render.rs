@@ -1,15 +1,35 @@
 //! From a [`Figure`] to the bytes of an SVG or PNG file: the backend for the format, with its text
 //! set by [`Typeset`], and the PNG encoding.
+use std::path::Path;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
 
-use super::Format;
 use super::figure::Figure;
 use super::plot::draw;
 use super::sizes::Sizes;
 use super::typeset::{PlacedText, Typeset};
+
+/// The file formats `rollup chart` writes, chosen by the output's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let extension = path.extension().and_then(|extension| extension.to_str()).unwrap_or_default();
+        match extension.to_ascii_lowercase().as_str() {
+            "svg" => Ok(Format::Svg),
+            "png" => Ok(Format::Png),
+            _ => {
+                bail!("cannot tell which format to write {} in: name the file *.svg or *.png", path.display())
+            }
+        }
+    }
+}
 
 /// The chart as the bytes of an SVG or PNG file.
 pub(super) fn render(figure: &Figure, format: Format, width: u32, height: u32) -> Result<Vec<u8>> {
@@ -204,5 +224,13 @@ mod tests {
         let png = render(&figure(), Format::Png, 640, 400)?;
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         Ok(())
+    }
+
+    #[test]
+    fn format_follows_the_extension() {
+        assert_eq!(Format::from_path(Path::new("a/weekly.SVG")).ok(), Some(Format::Svg));
+        assert_eq!(Format::from_path(Path::new("weekly.png")).ok(), Some(Format::Png));
+        assert!(Format::from_path(Path::new("weekly.jpg")).is_err());
+        assert!(Format::from_path(Path::new("weekly")).is_err());
     }
 }
