@@ -7,8 +7,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::{Client, Transaction};
 
-use crate::pipeline::Query;
 use crate::progress::Rows;
+use crate::queries::Query;
 
 /// The server sends one message per row. COPY's input is a byte stream whose message boundaries
 /// mean nothing, so rows already received are passed on together, up to this many at a time.

@@ -8,10 +8,11 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::commands::run::{self, Mode, Options};
-use crate::full_build;
+use crate::commands::run::Options;
 use crate::migrations;
-use crate::pipeline::bookkeeping;
+use crate::queries::bookkeeping;
+use crate::run::full_build;
+use crate::run::{Mode, link, mode, settings};
 
 pub async fn print(options: &Options) -> Result<()> {
     let rollup = options.rollup.target()?;
@@ -23,13 +24,13 @@ pub async fn print(options: &Options) -> Result<()> {
     let pending = migrations::pending(&mut client).await?;
     let migrated: bool = bookkeeping::SCHEMA_PRESENT.query_one(&client, &[]).await?.try_get("migrated")?;
     if migrated {
-        run::check_time_zone(&client, &options.timezone).await?;
+        settings::check_time_zone(&client, &options.timezone).await?;
     } else {
-        run::check_time_zone_known(&client, &options.timezone).await?;
+        settings::check_time_zone_known(&client, &options.timezone).await?;
     }
-    run::check_lookback(&client, &options.lookback).await?;
-    run::check_through(&source_client, &client, &source, options).await?;
-    let capture = run::capture_on_source(&source_client, &source).await?;
+    settings::check_lookback(&client, &options.lookback).await?;
+    settings::check_through(&source_client, &client, &source, options).await?;
+    let capture = link::capture_on_source(&source_client, &source).await?;
 
     let mut out = String::new();
     writeln!(out, "rollup run --dry-run: what a run would do now; nothing was changed")?;
@@ -45,9 +46,9 @@ pub async fn print(options: &Options) -> Result<()> {
     line(&mut out, "migrations", &migrations)?;
 
     let decision = if migrated {
-        run::choose_mode(&client, options).await?
+        mode::choose_mode(&client, options).await?
     } else {
-        run::Decision {
+        mode::Decision {
             mode: Mode::Full,
             cutoff: None,
             reason: String::from(
@@ -66,7 +67,7 @@ pub async fn print(options: &Options) -> Result<()> {
                 "the source's totals (count, sum of rental_id), then per-bucket fingerprints where they differ; every run"
             };
             line(&mut out, "deletes found by", deletes)?;
-            let (_, why) = run::reconcile_decision(&client, options).await?;
+            let (_, why) = mode::reconcile_decision(&client, options).await?;
             line(&mut out, "full fingerprints", &why)?;
         }
         Mode::Full => {

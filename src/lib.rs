@@ -1,7 +1,7 @@
 //! pagila-rollup keeps a weekly roll-up of the Pagila rental database in a second PostgreSQL
 //! database. The Rust side is deliberately thin: it applies migrations, points postgres_fdw at the
 //! source and runs the SQL in `queries/` in order: an incremental run in one transaction, a full
-//! build in staging tables published by one transaction (src/full_build.rs). Every count is
+//! build in staging tables published by one transaction (src/run/full_build.rs). Every count is
 //! computed by PostgreSQL; rows are never collected here (a full build's COPY passes through this
 //! process as a byte stream, a few buffers at a time).
 pub mod cli;
@@ -11,11 +11,11 @@ pub mod conninfo;
 pub mod copy;
 pub mod dry_run;
 pub mod errors;
-pub mod full_build;
 pub mod logging;
 pub mod migrations;
-pub mod pipeline;
 pub mod progress;
+pub mod queries;
 pub mod reliability;
+pub mod run;
 pub mod table;
 pub mod tls;

@@ -22,7 +22,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tokio_postgres::Client;
 use tracing::info;
 
-use crate::pipeline::build;
+use crate::queries::build;
 
 /// The bars of this process, when standard error is a terminal and logs are text.
 static BARS: OnceLock<MultiProgress> = OnceLock::new();

@@ -3,6 +3,7 @@
 //! in between, a return before its rental, and week boundaries across daylight-saving changes.
 mod common;
 
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use common::{Scenario, Source, Week, assert_same_weeks, column, date, oracle, query_value};
 
@@ -115,6 +116,93 @@ async fn weeks_follow_local_midnight_across_daylight_saving_changes() {
     assert_eq!(find("2022-10-24"), week("2022-10-24", [1, 0, 0, 1, 1, 1]));
     assert_eq!(find("2022-10-31"), week("2022-10-31", [0, 1, 1, 0, 1, 1]));
     assert_eq!(weeks.len(), 33, "2022-03-21 to 2022-10-31 without gaps");
+}
+
+/// The shadow's (rental_id, rental_week, return_week), by rental_id.
+async fn shadow_weeks(scenario: &Scenario) -> Vec<(i32, Option<NaiveDate>, Option<NaiveDate>)> {
+    let rollup = scenario.rollup().await;
+    let rows = rollup
+        .query("SELECT rental_id, rental_week, return_week FROM rollup.rental_shadow ORDER BY rental_id", &[])
+        .await
+        .unwrap();
+    rows.iter().map(|row| (row.get(0), row.get(1), row.get(2))).collect()
+}
+
+/// One counting rule: a full build writes the weeks in the COPY statement it sends the source
+/// (which has no rollup functions: the anchor reaches it as a literal from rollup.week_origin()),
+/// an incremental run with rollup.week_beginning. Around both daylight-saving changes of a zone
+/// west of UTC, every week the full build wrote is rollup.week_beginning's, and an incremental
+/// run that pulls the same rentals again keeps them.
+#[tokio::test]
+async fn the_full_builds_weeks_are_rollup_week_beginning_across_daylight_saving() {
+    let scenario = Scenario::new("edges_new_york", Source::PagilaV3).await;
+    with_rentals(
+        &scenario,
+        &[
+            // America/New_York springs forward on Sunday 2022-03-13: Monday 2022-03-14 00:00 local
+            // (EDT) is 04:00 UTC.
+            ("2022-03-14 03:59:59+00", Some("2022-03-14 04:00:00+00")), // Sun 23:59:59 -> Mon 00:00
+            ("2022-03-14 04:00:00+00", None),
+            // and falls back on Sunday 2022-11-06: Monday 2022-11-07 00:00 local (EST) is 05:00 UTC.
+            ("2022-11-07 04:59:59+00", Some("2022-11-07 05:00:00+00")), // Sun 23:59:59 -> Mon 00:00
+            ("2022-11-07 05:00:00+00", Some("2022-11-14 04:59:59+00")), // Mon 00:00 -> Sun 23:59:59
+        ],
+    )
+    .await;
+    const ZONE: &str = "America/New_York";
+    scenario.run(&["--timezone", ZONE]);
+    assert_eq!(scenario.last_run().await.mode, "full");
+    scenario.verify_passes();
+
+    let rollup = scenario.rollup().await;
+    let differing: i64 = query_value(
+        &rollup,
+        "SELECT count(*) FROM rollup.rental_shadow
+          WHERE rental_week IS DISTINCT FROM rollup.week_beginning(rental_date, $1::text)
+             OR return_week IS DISTINCT FROM rollup.week_beginning(return_date, $1::text)",
+        &[&ZONE],
+    )
+    .await;
+    assert_eq!(differing, 0, "the full build's COPY put a rental in another week than rollup.week_beginning");
+    let built = shadow_weeks(&scenario).await;
+    let weeks = |rented: &str, returned: Option<&str>| (Some(date(rented)), returned.map(date));
+    assert_eq!(
+        built.iter().map(|&(_, rented, returned)| (rented, returned)).collect::<Vec<_>>(),
+        [
+            weeks("2022-03-07", Some("2022-03-14")),
+            weeks("2022-03-14", None),
+            weeks("2022-10-31", Some("2022-11-07")),
+            weeks("2022-11-07", Some("2022-11-07")),
+        ],
+        "by hand"
+    );
+    assert_same_weeks(
+        &scenario.weeks().await,
+        &scenario.expected_weeks(Tz::America__New_York, None).await,
+        ZONE,
+    );
+
+    // The anchor and the weekday recorded with the build are the functions' (migrations/V12).
+    let rule_holds: bool = query_value(
+        &rollup,
+        "SELECT extract(isodow FROM rollup.week_origin()) = 1
+            AND rollup.week_containing(rollup.week_origin()) = rollup.week_origin()
+            AND rollup.week_containing(rollup.week_origin() + 6) = rollup.week_origin()
+            AND rollup.counted_from($1::text) = rollup.local_midnight(rollup.week_origin(), $1::text)
+            AND rollup.counted_from($1::text) = timestamptz '1970-01-05 05:00+00'
+            AND (SELECT week_start FROM rollup.build_settings) = rollup.week_start()",
+        &[&ZONE],
+    )
+    .await;
+    assert!(rule_holds, "rollup.week_origin(), week_start(), week_containing() and counted_from() disagree");
+
+    // Every rental pulled again, by an incremental run: the weeks come from rollup.week_beginning.
+    scenario.source().await.batch_execute("UPDATE rental SET return_date = return_date").await.unwrap();
+    scenario.run(&["--timezone", ZONE]);
+    let run = scenario.last_run().await;
+    assert_eq!(run.mode, "incremental");
+    assert_eq!(shadow_weeks(&scenario).await, built, "the incremental run moved a rental to another week");
+    scenario.verify_passes();
 }
 
 #[tokio::test]

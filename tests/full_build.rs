@@ -1,4 +1,4 @@
-//! The full build (src/full_build.rs): computed side by side on several connections into staging
+//! The full build (src/run/full_build.rs): computed side by side on several connections into staging
 //! tables and published in one short transaction. Whatever the number of connections the tables
 //! are the same and equal to the oracle; a build killed before it publishes leaves the published
 //! tables as they were, readable all along, and the next run removes what it left; the source is

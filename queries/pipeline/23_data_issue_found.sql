@@ -2,8 +2,10 @@
 -- findings they hold. Both kinds of run find the same way; only what they judge and how they write
 -- differ (steps 22 and 24).
 --   returned_before_rented  return_date before rental_date: left out of every count
---   implausible_date        a date outside the plausible range (rollup.counted_from .. counted_until):
---                           left out of every count
+--   implausible_date        a date outside the plausible range (rollup.counted_from .. counted_until:
+--                           from local midnight of rollup.week_origin() to the end of the 52nd week
+--                           after the current one): left out of every count. Its detail names the
+--                           anchor as rollup.week_origin() gives it, "52 weeks from now" for the end.
 --   unknown_inventory       no inventory row for its copy (the shadow carries no film for it):
 --                           counted shop-wide, in no film
 --   copy_rented_while_out   an open rental whose copy was rented again (the next counted rental
@@ -17,8 +19,9 @@ SELECT j.rental_id, finding.kind, finding.detail
                     THEN format('returned %s, before it was rented %s', r.return_date, r.rental_date)
                END AS returned_before_rented,
                CASE WHEN r.rental_week IS NULL AND (r.return_date IS NULL OR r.return_date >= r.rental_date)
-                    THEN format('rented %s, returned %s: outside 1970-01-05 .. 52 weeks from now; not counted',
-                                r.rental_date, coalesce(r.return_date::text, 'never'))
+                    THEN format('rented %s, returned %s: outside %s .. 52 weeks from now; not counted',
+                                r.rental_date, coalesce(r.return_date::text, 'never'),
+                                to_char(rollup.week_origin()::timestamp, 'YYYY-MM-DD'))
                END AS implausible_date,
                CASE WHEN r.film_id IS NULL
                     THEN format('inventory_id %s has no inventory row; counted shop-wide, in no film',

@@ -1,9 +1,9 @@
 -- Verify, step 3: which rentals count.
 --
 -- A rental is counted when its rental_date and (if returned) its return_date fall in plausible weeks
--- (from 1970-01-05 to 52 weeks after the current week) and it was not returned before it was
--- rented. Any other rental is left out of every count, in every week (rollup.etl_run counts them
--- as quarantined). Because every counted rental is returned no earlier than rented, a return is
+-- (step 1: from the anchor, rollup.counted_from, up to the 52nd week after the current one, where
+-- rollup.counted_until ends the range) and it was not returned before it was rented. Any other
+-- rental is left out of every count, in every week (rollup.etl_run counts them as quarantined). Because every counted rental is returned no earlier than rented, a return is
 -- always counted in the same week as or a later week than its rental; step 4 relies on that for
 -- its running sums.
 CREATE TEMP TABLE counted_rental_week_pair ON COMMIT DROP AS

@@ -13,7 +13,7 @@ use tracing::info;
 
 use crate::connection::SourceDatabase;
 use crate::errors;
-use crate::pipeline::capture as queries;
+use crate::queries::capture as queries;
 
 /// Install, inspect, prune or remove the capture of deleted rentals on the source.
 ///

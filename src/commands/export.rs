@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
 
 use crate::connection::RollupDatabase;
-use crate::pipeline::inspect;
+use crate::queries::inspect;
 
 /// Export a rollup table or view as CSV.
 ///

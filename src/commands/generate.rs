@@ -14,7 +14,7 @@ use tracing::{info, instrument};
 use crate::connection::{SourceDatabase, Target};
 use crate::copy;
 use crate::errors;
-use crate::pipeline::generate as queries;
+use crate::queries::generate as queries;
 use crate::table;
 
 /// Generate a synthetic rental history at any scale, or a week of churn on it.
@@ -185,7 +185,7 @@ async fn is_generated(target: &Target) -> Result<bool> {
 }
 
 /// Runs the statement that `query` builds (quoted by the server) for a database name.
-async fn run_statement(server: &Client, query: &crate::pipeline::Query, database: &str) -> Result<()> {
+async fn run_statement(server: &Client, query: &crate::queries::Query, database: &str) -> Result<()> {
     let statement: String = query.query_one(server, &[&database]).await?.get(0);
     server.batch_execute(&statement).await.with_context(|| format!("{statement} failed"))
 }

@@ -3,7 +3,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use crate::connection::RollupDatabase;
-use crate::pipeline::inspect;
+use crate::queries::inspect;
 use crate::table;
 
 /// Print the weekly report as a table.

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 
 use crate::connection::RollupDatabase;
-use crate::pipeline::{bookkeeping, verify};
+use crate::queries::{bookkeeping, verify};
 use crate::table;
 
 /// Check the rollup tables against the source, computed another way.

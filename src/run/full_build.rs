@@ -21,21 +21,22 @@
 //!
 //! A build that dies (killed, a lost connection, a failed step) leaves the published tables as they
 //! were; its staging schema is dropped by the next run, whatever its kind.
-use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, NaiveDate, Utc};
-use tokio::sync::Mutex;
 use tokio_postgres::{Client, Transaction};
 use tracing::info;
 
-use crate::commands::run::{BUCKET_SIZE, Mode, Options, Outcome};
+use crate::commands::run::Options;
 use crate::connection::Target;
 use crate::copy;
-use crate::pipeline::{Query, bookkeeping, build, failpoint, steps};
 use crate::progress::{self, Rows};
+use crate::queries::{Query, bookkeeping, build, failpoint, steps};
+use crate::run::build_tasks::{Job, Jobs, Task, TaskResult, run_tasks};
+use crate::run::link::{link_capture, link_source};
+use crate::run::record::{Outcome, finish};
+use crate::run::{Mode, transaction_settings};
 
 /// Film ranges per connection: more ranges than connections, so that one connection finishing
 /// early takes another instead of waiting for the slowest (film popularity is very uneven).
@@ -139,30 +140,6 @@ async fn streamed(step: &Query, progress: &Rows, work: impl Future<Output = Resu
     Ok(rows)
 }
 
-/// One unit of phase 2's work, run in a transaction of its own on one of the connections.
-#[derive(Debug, Clone)]
-enum Task {
-    /// A key or index of a staging table (a statement written by the server).
-    Index(String),
-    BucketFingerprints,
-    DayFlows,
-    Findings,
-    /// The per-film flows of the films from..=to.
-    FilmFlows(i32, i32),
-}
-
-impl Task {
-    fn name(&self) -> String {
-        match self {
-            Task::Index(statement) => format!("index: {statement}"),
-            Task::BucketFingerprints => String::from("bucket fingerprints"),
-            Task::DayFlows => String::from("day flows"),
-            Task::Findings => String::from("data-quality findings"),
-            Task::FilmFlows(from, to) => format!("film flows of films {from}..={to}"),
-        }
-    }
-}
-
 /// What phase 2 computed, for rollup.etl_run and the publish phase.
 #[derive(Default)]
 pub struct Computed {
@@ -252,129 +229,6 @@ pub async fn compute(
     Ok(computed)
 }
 
-enum TaskResult {
-    Done,
-    FirstDay(Option<NaiveDate>),
-    FilmWeeks { weeks: i64, stores: i64 },
-}
-
-/// One connection of phase 2, and its server process (for the progress of its index builds).
-struct Job {
-    client: Client,
-    pid: i32,
-}
-
-struct Jobs {
-    connections: Vec<Job>,
-    monitor: Client,
-}
-
-/// Runs the tasks on the connections, each connection taking the next task as it finishes one.
-/// The first failure stops the others (their transactions roll back) and is returned.
-async fn run_tasks(jobs: &Jobs, tasks: Vec<Task>, options: &Options, run_id: i64) -> Result<Vec<TaskResult>> {
-    let queue = Arc::new(Mutex::new(tasks.into_iter().collect::<VecDeque<Task>>()));
-    let workers = jobs.connections.iter().map(|job| {
-        let queue = Arc::clone(&queue);
-        async move {
-            let mut results = Vec::new();
-            loop {
-                let Some(task) = queue.lock().await.pop_front() else {
-                    return Ok::<_, anyhow::Error>(results);
-                };
-                let started = Instant::now();
-                let result = run_task(job, &jobs.monitor, &task, options, run_id)
-                    .await
-                    .with_context(|| format!("the full build's task \"{}\" failed", task.name()))?;
-                info!(task = %task.name(), elapsed_ms = started.elapsed().as_millis() as u64, "task done");
-                results.push(result);
-            }
-        }
-    });
-    let mut all = Vec::new();
-    for results in futures_util::future::try_join_all(workers).await? {
-        all.extend(results);
-    }
-    Ok(all)
-}
-
-async fn run_task(
-    job: &Job,
-    monitor: &Client,
-    task: &Task,
-    options: &Options,
-    run_id: i64,
-) -> Result<TaskResult> {
-    let client = &job.client;
-    if let Task::Index(statement) = task {
-        let building = progress::Source::IndexBuild { monitor, pid: job.pid };
-        progress::watch(&index_label(statement), building, client.batch_execute(statement))
-            .await
-            .with_context(|| format!("could not build: {statement}"))?;
-        return Ok(TaskResult::Done);
-    }
-    client.batch_execute("BEGIN").await?;
-    let result = async {
-        bookkeeping::RUN_SETTING.execute(client, &[&options.timezone]).await?;
-        let result = match task {
-            Task::Index(_) => unreachable!("indexes are built outside a transaction"),
-            Task::BucketFingerprints => {
-                steps::RENTAL_BUCKET_APPLIED_FULL.run_step(client, &[&BUCKET_SIZE]).await?;
-                TaskResult::Done
-            }
-            Task::DayFlows => {
-                steps::DAY_EVENT_FULL.run_script(client).await?;
-                steps::DAY_FLOW_COMPUTED.run_step(client, &[]).await?;
-                let days = steps::DAY_FLOW_APPLIED_FULL.run_step_one(client, &[&run_id]).await?;
-                TaskResult::FirstDay(days.try_get("first_changed_day")?)
-            }
-            Task::Findings => {
-                steps::JUDGED_RENTAL_FULL.run_script(client).await?;
-                steps::DATA_ISSUE_FOUND.run_script(client).await?;
-                steps::DATA_ISSUE_APPLIED_FULL.run_step_one(client, &[&run_id]).await?;
-                TaskResult::Done
-            }
-            Task::FilmFlows(from, to) => {
-                build::FILM_RANGE.execute(client, &[from, to]).await?;
-                steps::FILM_WEEK_EVENT_FULL.run_script(client).await?;
-                steps::FILM_WEEK_FLOW_COMPUTED.run_step(client, &[]).await?;
-                let written = steps::FILM_WEEK_FLOW_APPLIED_FULL.run_step_one(client, &[&run_id]).await?;
-                TaskResult::FilmWeeks {
-                    weeks: written.try_get::<_, i32>("film_weeks_written")? as i64,
-                    stores: written.try_get::<_, i32>("film_stores_recomputed")? as i64,
-                }
-            }
-        };
-        failpoint("full_build_task").await?;
-        Ok::<_, anyhow::Error>(result)
-    }
-    .await;
-    match result {
-        Ok(result) => {
-            client.batch_execute("COMMIT").await.context("could not commit the task")?;
-            Ok(result)
-        }
-        Err(error) => {
-            let _ = client.batch_execute("ROLLBACK").await;
-            Err(error)
-        }
-    }
-}
-
-/// A short name for a key or index statement of queries/build/staging_index_statements.sql, for
-/// its progress: `key of rollup_build.rental_shadow` or `index on rollup_build.rental_shadow
-/// (inventory_id, rental_date)` (the staging indexes have no names of their own).
-fn index_label(statement: &str) -> String {
-    let words: Vec<&str> = statement.split_whitespace().collect();
-    let after = |keyword: &str| {
-        words.windows(2).find(|pair| pair[0].eq_ignore_ascii_case(keyword)).map_or("", |pair| pair[1])
-    };
-    if words.first().is_some_and(|word| word.eq_ignore_ascii_case("ALTER")) {
-        return format!("key of {}", after("TABLE"));
-    }
-    let columns = statement.find('(').map_or("", |open| &statement[open..]);
-    format!("index on {} {columns}", after("ON"))
-}
-
 /// Phase 3: the staging tables published in the run's transaction (the caller commits it, after
 /// recording the run), and the weekly table recomputed from the new day flows.
 pub async fn publish(
@@ -387,7 +241,7 @@ pub async fn publish(
 ) -> Result<()> {
     build::PARTITIONS_SWAPPED.run_script(transaction).await?;
     build::TABLES_REPLACED.run_script(transaction).await?;
-    crate::commands::run::recompute_weeks(transaction, options, run_id, computed.first_day, outcome).await?;
+    crate::run::recompute_weeks(transaction, options, run_id, computed.first_day, outcome).await?;
     steps::PULLED_FILM_FULL.run_script(transaction).await?;
     steps::FILM_APPLIED.run_step_one(transaction, &[]).await?;
     outcome.rows_pulled = loaded.rentals as i64;
@@ -416,9 +270,46 @@ pub async fn default_jobs(client: &Client) -> Result<usize> {
     usize::try_from(jobs.clamp(1, 8)).map_err(|error| anyhow!("jobs: {error}"))
 }
 
+/// A full build: the staging tables loaded from one snapshot of the source,
+/// computed on `--jobs` connections, and published in one short transaction with the run's record.
+pub(crate) async fn build(
+    client: &mut Client,
+    options: &Options,
+    rollup: &Target,
+    source: &Target,
+    fdw_source: &Target,
+    run_id: i64,
+    capture: bool,
+) -> Result<Outcome> {
+    // Linked first, on its own: a source without Pagila's tables is then explained as such.
+    let transaction = client.transaction().await.context("could not begin linking the source")?;
+    link_source(&transaction, fdw_source, true).await?;
+    link_capture(&transaction, capture).await?;
+    transaction.commit().await.context("could not commit the link to the source")?;
+
+    let jobs = match options.jobs {
+        Some(jobs) => usize::from(jobs),
+        None => default_jobs(client).await?,
+    };
+    info!(jobs, "building from scratch");
+    let loaded = load(client, source, &options.timezone).await?;
+    let computed = compute(rollup, options, jobs, run_id, &loaded).await?;
+
+    let transaction = client.transaction().await.context("could not begin publishing the build")?;
+    transaction_settings(&transaction, options).await?;
+    bookkeeping::RUN_SETTING.execute(&transaction, &[&options.timezone]).await?;
+    let mut outcome = Outcome::new(run_id, Mode::Full, false);
+    publish(&transaction, options, run_id, &loaded, &computed, &mut outcome).await?;
+    finish(&transaction, options, &mut outcome, Some(loaded.watermark)).await?;
+    failpoint("commit").await?;
+    transaction.commit().await.context("could not commit the run's transaction")?;
+    build::STAGING_DROPPED.run_script(client).await?;
+    Ok(outcome)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{film_ranges, index_label};
+    use super::film_ranges;
 
     #[test]
     fn a_small_source_gets_a_film_range_per_connection_and_a_large_one_four() {
@@ -427,19 +318,5 @@ mod tests {
         assert_eq!(film_ranges(2, 1_250_000), 5);
         assert_eq!(film_ranges(2, 10_000_000), 8);
         assert_eq!(film_ranges(1, 0), 1);
-    }
-
-    #[test]
-    fn index_builds_are_named_by_their_table_and_columns() {
-        assert_eq!(
-            index_label("ALTER TABLE rollup_build.rental_shadow ADD PRIMARY KEY (rental_id)"),
-            "key of rollup_build.rental_shadow"
-        );
-        assert_eq!(
-            index_label(
-                "CREATE INDEX ON rollup_build.rental_shadow USING btree (inventory_id, rental_date) INCLUDE (x)"
-            ),
-            "index on rollup_build.rental_shadow (inventory_id, rental_date) INCLUDE (x)"
-        );
     }
 }

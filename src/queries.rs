@@ -123,12 +123,13 @@ pub mod bookkeeping {
     pub const CAPTURE_TRUSTED: Query = query!("run/capture_trusted.sql");
 }
 
-/// What keeps runs apart and refuses settings that make no sense (src/commands/run.rs).
+/// What keeps runs apart and refuses settings that make no sense (src/run/settings.rs).
 pub mod safeguards {
     use super::Query;
     pub const RUN_LOCK_HOLDER: Query = query!("run/run_lock_holder.sql");
     pub const RUN_LOCK_TIMEOUT: Query = query!("run/run_lock_timeout.sql");
     pub const FIRST_RENTAL: Query = query!("run/first_rental.sql");
+    pub const COUNTED_FROM: Query = query!("run/counted_from.sql");
     pub const LOCAL_DATE: Query = query!("run/local_date.sql");
     pub const SOURCE_STATEMENT_TIMEOUT: Query = query!("run/source_statement_timeout.sql");
 }
@@ -148,7 +149,7 @@ pub mod inspect {
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
 }
 
-/// A full build's staging, parallel phase and publishing (src/full_build.rs).
+/// A full build's staging, parallel phase and publishing (src/run/full_build.rs).
 pub mod build {
     use super::Query;
     pub const STAGING_DROPPED: Query = query!("build/staging_dropped.sql");
@@ -306,6 +307,7 @@ pub async fn with_progress<T>(step: &str, work: impl Future<Output = T>) -> T {
 /// break a run at a chosen point deterministically. With `ROLLUP_FAILPOINT_RESUME=<file>` as
 /// well, a paused run goes on once that file exists (for a test to break something under it
 /// first, such as a server). Unset in normal use.
+#[cfg(feature = "test-hooks")]
 pub async fn failpoint(step: &str) -> Result<()> {
     let Ok(setting) = std::env::var("ROLLUP_FAILPOINT") else {
         return Ok(());
@@ -329,10 +331,17 @@ pub async fn failpoint(step: &str) -> Result<()> {
     anyhow::bail!("failpoint {step} reached (ROLLUP_FAILPOINT)")
 }
 
+/// Without the `test-hooks` feature (release builds) there are no failpoints.
+#[cfg(not(feature = "test-hooks"))]
+pub async fn failpoint(_step: &str) -> Result<()> {
+    Ok(())
+}
+
 /// A test hook: with `ROLLUP_EXPLAIN_STEPS=<file>`, every step run through [`Query::run_step`] or
 /// [`Query::run_step_one`] is first explained (`EXPLAIN (FORMAT JSON)`, with its parameters, so the
 /// plan is the one it then runs) and a line `<step>\t<plan>` appended to the file, for a test to
 /// check which access paths a run takes. Unset in normal use.
+#[cfg(feature = "test-hooks")]
 async fn explain_hook(
     query: &Query,
     client: &impl GenericClient,
@@ -355,5 +364,15 @@ async fn explain_hook(
     use std::io::Write;
     let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
     writeln!(out, "{}\t{plan}", query.step_name())?;
+    Ok(())
+}
+
+/// Without the `test-hooks` feature (release builds) no plan is recorded.
+#[cfg(not(feature = "test-hooks"))]
+async fn explain_hook(
+    _query: &Query,
+    _client: &impl GenericClient,
+    _params: &[&(dyn ToSql + Sync)],
+) -> Result<()> {
     Ok(())
 }

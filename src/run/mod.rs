@@ -1,0 +1,127 @@
+//! What `rollup run` does (the command's options and entry point are src/commands/run.rs).
+//!
+//! A run, in order:
+//! 1. the run lock ([`lock`]), the migrations, the checks of its settings ([`settings`]);
+//! 2. the choice of full build or incremental run, and why ([`mode`]);
+//! 3. the run's record started in rollup.etl_run ([`record`]);
+//! 4. the steps of [`plan::PLAN`], the one list of them in run order, each marked full,
+//!    incremental or both: an incremental run ([`incremental`]) in one transaction; a full build
+//!    ([`full_build`]) loaded from one snapshot of the source into staging tables, computed on
+//!    `--jobs` connections ([`build_tasks`]) and published in one short transaction;
+//! 5. the run's record finished, in the same transaction as its tables ([`record`]).
+//!
+//! An incremental run and a full build differ in what they read (the `.full` and `.incremental`
+//! variants of a step under queries/pipeline/), not in how they count: the counting rule is the
+//! rollup's SQL functions (migrations/V9).
+//!
+//! A run that loses its connection to a server is started again (--retries,
+//! src/reliability.rs); since its tables change in one transaction, that is safe. Only the run
+//! record is written outside it: before, so a run that dies leaves a trace, and after a failure,
+//! to say why.
+pub mod build_tasks;
+pub mod full_build;
+pub mod incremental;
+pub mod link;
+pub mod lock;
+pub mod mode;
+pub mod plan;
+pub mod record;
+pub mod settings;
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use tracing::{info, instrument};
+
+pub use self::mode::Mode;
+pub use self::record::Outcome;
+use crate::commands::run::Options;
+use crate::migrations;
+use crate::queries::{bookkeeping, steps};
+
+/// Rentals per reconciliation bucket (consecutive rental_ids). A bucket is one aggregated row from
+/// the source per run, and a bucket that differs is pulled whole: 1000 keeps both small from
+/// Pagila's 16 thousand rentals (17 buckets) to tens of millions (10 thousand buckets per 10M).
+pub(crate) const BUCKET_SIZE: i32 = 1000;
+
+#[instrument(name = "run", skip_all)]
+pub async fn execute(options: &Options) -> Result<Outcome> {
+    let started = Instant::now();
+    let rollup = options.rollup.target()?;
+    let source = options.source.target()?;
+    let fdw_source = options.fdw_source.target(&options.source)?;
+
+    // Reaching the source directly first turns a wrong SOURCE_URL into a plain connection error
+    // instead of a postgres_fdw error relayed by the rollup server.
+    let source_client = source.connect().await?;
+    let mut client = rollup.connect().await?;
+
+    lock::acquire_run_lock(&mut client, &rollup, &options.control).await?;
+    migrations::apply(&mut client).await?;
+    settings::check_time_zone(&client, &options.timezone).await?;
+    settings::check_lookback(&client, &options.lookback).await?;
+    settings::check_through(&source_client, &client, &source, options).await?;
+    settings::warn_without_statement_timeout(&source_client, &source).await;
+    let capture = link::capture_on_source(&source_client, &source).await?;
+    drop(source_client);
+    bookkeeping::ABANDON_STALE_RUNS.execute(&client, &[]).await?;
+    let mode::Decision { mode, cutoff, reason } = mode::choose_mode(&client, options).await?;
+    info!(mode = mode.as_str(), "{reason}");
+
+    let run_id: i64 = bookkeeping::START_RUN
+        .query_one(&client, &[&mode.as_str(), &options.timezone, &options.through])
+        .await?
+        .get(0);
+    info!(run_id, mode = mode.as_str(), time_zone = %options.timezone, "run started");
+
+    let plan = incremental::Plan { cutoff, capture };
+    let built = match mode {
+        Mode::Full => {
+            full_build::build(&mut client, options, &rollup, &source, &fdw_source, run_id, capture).await
+        }
+        Mode::Incremental => incremental::refresh(&mut client, options, &fdw_source, run_id, plan).await,
+    };
+    match built {
+        Ok(outcome) => {
+            lock::release_run_lock(&client).await;
+            info!(elapsed_ms = started.elapsed().as_millis() as u64, "run committed");
+            Ok(outcome)
+        }
+        Err(error) => {
+            record::record_failure(&client, &rollup, run_id, &error).await;
+            lock::release_run_lock(&client).await;
+            Err(error)
+        }
+    }
+}
+
+/// The run's settings for its transaction (queries/run/transaction_settings.sql).
+pub(crate) async fn transaction_settings(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+) -> Result<()> {
+    bookkeeping::TRANSACTION_SETTINGS.query_one(transaction, &[&options.work_mem]).await.with_context(
+        || format!("--work-mem / ROLLUP_WORK_MEM '{}' is not a memory size such as 256MB", options.work_mem),
+    )?;
+    Ok(())
+}
+
+/// Steps 15-17: the weekly table, recomputed from the day flows from the week of
+/// `first_changed_day` on (and wherever the spine grew or shrank).
+pub(crate) async fn recompute_weeks(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+    run_id: i64,
+    first_changed_day: Option<NaiveDate>,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    steps::WEEK_SPINE.run_step(transaction, &[&options.through, &options.timezone]).await?;
+    steps::WEEKLY_RENTALS_COMPUTED.run_step(transaction, &[&first_changed_day]).await?;
+    let weeks = steps::WEEKLY_RENTALS_APPLIED.run_step_one(transaction, &[&run_id]).await?;
+    outcome.weeks_recomputed = weeks.get("weeks_recomputed");
+    outcome.weeks_inserted = weeks.get("weeks_inserted");
+    outcome.weeks_updated = weeks.get("weeks_updated");
+    outcome.weeks_deleted = weeks.get("weeks_deleted");
+    Ok(())
+}
