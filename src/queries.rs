@@ -116,6 +116,7 @@ pub mod bookkeeping {
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
     pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");
+    pub const RUN_RECORDS: Query = query!("run/run_records.sql");
     pub const FAIL_RUN: Query = query!("run/fail_run.sql");
     pub const LAST_THROUGH: Query = query!("run/last_through.sql");
     pub const CAPTURE_LINKED: Query = query!("run/capture_linked.sql");
@@ -137,7 +138,6 @@ pub mod safeguards {
 pub mod inspect {
     use super::Query;
     pub const STATUS_SUMMARY: Query = query!("status/summary.sql");
-    pub const LAST_RUNS: Query = query!("status/last_runs.sql");
     pub const DATA_ISSUES: Query = query!("status/data_issues.sql");
     pub const STATUS_ROW_COUNTS: Query = query!("status/row_counts.sql");
     pub const LAST_SUCCESS: Query = query!("status/last_success.sql");
@@ -375,4 +375,10 @@ async fn explain_hook(
     _params: &[&(dyn ToSql + Sync)],
 ) -> Result<()> {
     Ok(())
+}
+
+/// A column of a row, by name, with an error that names the column (tokio-postgres names only
+/// its position when the type does not fit).
+pub fn column<'a, T: postgres_types::FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
+    row.try_get(name).with_context(|| format!("could not read column {name}"))
 }

@@ -291,7 +291,7 @@ async fn runs_touch_only_what_changed() {
     assert_eq!((run.rows_pulled, run.rentals_changed, run.rentals_deleted), (Some(0), Some(0), Some(0)));
     assert_eq!(
         (run.days_touched, run.weeks_touched, run.weeks_recomputed, run.weeks_written()),
-        (Some(0), Some(0), Some(0), 0)
+        (Some(0), Some(0), Some(0), Some(0))
     );
     assert_eq!((run.delete_check.as_deref(), run.buckets_compared), (Some("totals"), Some(0)));
     assert_eq!((run.film_weeks_recomputed, run.film_weeks_written), (Some(0), Some(0)));

@@ -10,7 +10,7 @@ use tracing::info;
 
 use crate::commands::run::Options;
 use crate::connection::Target;
-use crate::queries::{bookkeeping, build, failpoint, steps};
+use crate::queries::{bookkeeping, build, column, failpoint, steps};
 use crate::run::link::{link_capture, link_source};
 use crate::run::mode::{Mode, reconcile_decision};
 use crate::run::record::{Outcome, finish};
@@ -84,9 +84,9 @@ pub(crate) async fn gather_changes(
     steps::RENTAL_CHANGE.run_step(transaction, &[time_zone, &BUCKET_SIZE]).await?;
     steps::INVENTORY_CHANGE.run_step(transaction, &[]).await?;
     let counts = bookkeeping::PULL_COUNTS.query_one(transaction, &[]).await?;
-    outcome.rows_pulled = counts.get("rows_pulled");
-    outcome.buckets_compared = counts.get("buckets_compared");
-    outcome.buckets_repulled = counts.get("buckets_repulled");
+    outcome.rows_pulled = column(&counts, "rows_pulled")?;
+    outcome.buckets_compared = column(&counts, "buckets_compared")?;
+    outcome.buckets_repulled = column(&counts, "buckets_repulled")?;
     let nothing_changed: bool =
         bookkeeping::NOTHING_CHANGED.query_one(transaction, &[&options.through, time_zone]).await?.get(0);
     if nothing_changed {
@@ -96,17 +96,18 @@ pub(crate) async fn gather_changes(
     bookkeeping::ANALYZE_CHANGES.run_step(transaction, &[]).await?;
     steps::TOUCHED_DAY.run_step(transaction, &[time_zone]).await?;
     let copies = steps::INVENTORY_SHADOW_APPLIED.run_step_one(transaction, &[]).await?;
-    outcome.copies_changed = copies.get::<_, i32>("copies_changed") + copies.get::<_, i32>("copies_deleted");
+    outcome.copies_changed =
+        column::<i32>(&copies, "copies_changed")? + column::<i32>(&copies, "copies_deleted")?;
     steps::TOUCHED_FILM_WEEK.run_step(transaction, &[time_zone]).await?;
     bookkeeping::ANALYZE_TOUCHED.run_step(transaction, &[]).await?;
     let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(transaction, &[]).await?;
-    outcome.rentals_changed = rentals.get("rentals_changed");
-    outcome.rentals_deleted = rentals.get("rentals_deleted");
+    outcome.rentals_changed = column(&rentals, "rentals_changed")?;
+    outcome.rentals_deleted = column(&rentals, "rentals_deleted")?;
     steps::RENTAL_BUCKET_APPLIED_INCREMENTAL.run_step(transaction, &[&BUCKET_SIZE]).await?;
     steps::DAY_EVENT_INCREMENTAL.run_script(transaction).await?;
     let touched = bookkeeping::TOUCHED_COUNTS.query_one(transaction, &[]).await?;
-    outcome.days_touched = touched.get("days_touched");
-    outcome.weeks_touched = touched.get("weeks_touched");
+    outcome.days_touched = column(&touched, "days_touched")?;
+    outcome.weeks_touched = column(&touched, "weeks_touched")?;
     Ok(true)
 }
 
@@ -125,8 +126,11 @@ pub(crate) async fn look_for_deletes(
 ) -> Result<(&'static str, Option<i64>)> {
     let installation =
         if capture { bookkeeping::CAPTURE_TRUSTED.query_opt(transaction, &[&cutoff]).await? } else { None };
-    let generation: Option<i64> = installation.as_ref().map(|row| row.get("generation"));
-    let trusted = installation.as_ref().is_some_and(|row| row.get::<_, bool>("trusted"));
+    let generation: Option<i64> = installation.as_ref().map(|row| column(row, "generation")).transpose()?;
+    let trusted = match &installation {
+        Some(row) => column::<bool>(row, "trusted")?,
+        None => false,
+    };
     let check = if trusted {
         steps::CAPTURED_DELETION.run_step(transaction, &[&cutoff]).await?;
         steps::CAPTURED_RENTAL.run_step(transaction, &[]).await?;
@@ -137,7 +141,8 @@ pub(crate) async fn look_for_deletes(
                 "the source's delete capture is new to this rollup (or was pruned past the cutoff): checking the totals once"
             );
         }
-        let differ: bool = steps::RENTAL_TOTALS_DIFFER.run_step_one(transaction, &[]).await?.get("differs");
+        let totals = steps::RENTAL_TOTALS_DIFFER.run_step_one(transaction, &[]).await?;
+        let differ: bool = column(&totals, "differs")?;
         if differ && !reconcile {
             steps::BUCKET_FINGERPRINT_IDS.run_step(transaction, &[&BUCKET_SIZE]).await?;
         }
@@ -182,14 +187,14 @@ pub(crate) async fn recompute(
 ) -> Result<()> {
     steps::DAY_FLOW_COMPUTED.run_step(transaction, &[]).await?;
     let days = steps::DAY_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
-    let first_changed_day: Option<NaiveDate> = days.get("first_changed_day");
+    let first_changed_day: Option<NaiveDate> = column(&days, "first_changed_day")?;
     recompute_weeks(transaction, options, run_id, first_changed_day, outcome).await?;
     steps::FILM_WEEK_EVENT_INCREMENTAL.run_script(transaction).await?;
     steps::FILM_WEEK_FLOW_COMPUTED.run_step(transaction, &[]).await?;
     bookkeeping::ANALYZE_RECOMPUTED.run_step(transaction, &[]).await?;
     let film_weeks = steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
-    outcome.film_weeks_recomputed = film_weeks.get("film_weeks_recomputed");
-    outcome.film_stores_recomputed = film_weeks.get("film_stores_recomputed");
-    outcome.film_weeks_written = film_weeks.get("film_weeks_written");
+    outcome.film_weeks_recomputed = column(&film_weeks, "film_weeks_recomputed")?;
+    outcome.film_stores_recomputed = column(&film_weeks, "film_stores_recomputed")?;
+    outcome.film_weeks_written = column(&film_weeks, "film_weeks_written")?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use tokio_postgres::Client;
 use tracing::{info, instrument, warn};
 
 use crate::connection::Target;
-use crate::queries::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, capture, steps};
+use crate::queries::{REQUIRED_SOURCE_TABLES, SOURCE_TABLES, bookkeeping, capture, column, steps};
 
 /// Points postgres_fdw at the source and checks that the tables the pipeline reads are there.
 #[instrument(skip_all)]
@@ -79,7 +79,7 @@ pub(crate) async fn capture_on_source(source_client: &Client, source: &Target) -
 /// Links the source's delete capture when it is there and not linked yet, unlinks it when it is
 /// gone (migrations/V10).
 pub(crate) async fn link_capture(transaction: &tokio_postgres::Transaction<'_>, capture: bool) -> Result<()> {
-    let linked: bool = bookkeeping::CAPTURE_LINKED.query_one(transaction, &[]).await?.get("linked");
+    let linked: bool = column(&bookkeeping::CAPTURE_LINKED.query_one(transaction, &[]).await?, "linked")?;
     if linked != capture {
         bookkeeping::LINK_CAPTURE.run_step(transaction, &[&capture]).await?;
     }

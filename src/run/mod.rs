@@ -38,7 +38,7 @@ pub use self::mode::Mode;
 pub use self::record::Outcome;
 use crate::commands::run::Options;
 use crate::migrations;
-use crate::queries::{bookkeeping, steps};
+use crate::queries::{bookkeeping, column, steps};
 
 /// Rentals per reconciliation bucket (consecutive rental_ids). A bucket is one aggregated row from
 /// the source per run, and a bucket that differs is pulled whole: 1000 keeps both small from
@@ -119,9 +119,9 @@ pub(crate) async fn recompute_weeks(
     steps::WEEK_SPINE.run_step(transaction, &[&options.through, &options.timezone]).await?;
     steps::WEEKLY_RENTALS_COMPUTED.run_step(transaction, &[&first_changed_day]).await?;
     let weeks = steps::WEEKLY_RENTALS_APPLIED.run_step_one(transaction, &[&run_id]).await?;
-    outcome.weeks_recomputed = weeks.get("weeks_recomputed");
-    outcome.weeks_inserted = weeks.get("weeks_inserted");
-    outcome.weeks_updated = weeks.get("weeks_updated");
-    outcome.weeks_deleted = weeks.get("weeks_deleted");
+    outcome.weeks_recomputed = column(&weeks, "weeks_recomputed")?;
+    outcome.weeks_inserted = column(&weeks, "weeks_inserted")?;
+    outcome.weeks_updated = column(&weeks, "weeks_updated")?;
+    outcome.weeks_deleted = column(&weeks, "weeks_deleted")?;
     Ok(())
 }

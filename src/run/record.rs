@@ -1,20 +1,24 @@
 //! What a run did, and how it is recorded in rollup.etl_run: the counters of [`Outcome`], written
 //! at the end of the run's transaction, or the failure after it rolled back.
-use anyhow::Result;
-use chrono::{DateTime, Utc};
-use tokio_postgres::Client;
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use tokio_postgres::{Client, GenericClient, Row};
 use tracing::warn;
 
 use crate::commands::run::Options;
 use crate::connection::Target;
 use crate::errors;
-use crate::queries::bookkeeping;
+use crate::queries::{bookkeeping, column};
 use crate::run::mode::{DEFINITIONS, Mode, WEEK_START};
 
-/// What the run did, as recorded in rollup.etl_run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the run did, as recorded in rollup.etl_run. Serialized, its field names are the
+/// columns queries/run/finish_run.sql writes them to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
+    #[serde(skip)]
     pub run_id: i64,
+    #[serde(skip)]
     pub mode: Mode,
     pub reconciled: bool,
     pub delete_check: Option<&'static str>,
@@ -77,43 +81,17 @@ pub(crate) async fn finish(
     watermark: Option<DateTime<Utc>>,
 ) -> Result<()> {
     let counts = bookkeeping::RENTAL_COUNTS.query_one(transaction, &[]).await?;
-    outcome.rentals_counted = counts.get("rentals_counted");
-    outcome.rentals_quarantined = counts.get("rentals_quarantined");
+    outcome.rentals_counted = column(&counts, "rentals_counted")?;
+    outcome.rentals_quarantined = column(&counts, "rentals_quarantined")?;
     if outcome.rentals_quarantined > 0 {
         warn!(
             rentals = outcome.rentals_quarantined,
             "rentals left out of every count: returned before rented, or dated outside the plausible range"
         );
     }
+    let counters = serde_json::to_value(&*outcome).context("could not write the run's counters as JSON")?;
     bookkeeping::FINISH_RUN
-        .execute(
-            transaction,
-            &[
-                &outcome.run_id,
-                &options.lookback,
-                &outcome.reconciled,
-                &outcome.rows_pulled,
-                &outcome.buckets_compared,
-                &outcome.buckets_repulled,
-                &outcome.rentals_changed,
-                &outcome.rentals_deleted,
-                &outcome.rentals_counted,
-                &outcome.rentals_quarantined,
-                &outcome.weeks_touched,
-                &outcome.weeks_recomputed,
-                &outcome.weeks_inserted,
-                &outcome.weeks_updated,
-                &outcome.weeks_deleted,
-                &outcome.copies_changed,
-                &outcome.film_stores_recomputed,
-                &outcome.film_weeks_recomputed,
-                &outcome.film_weeks_written,
-                &outcome.delete_check,
-                &outcome.capture_generation,
-                &outcome.days_touched,
-                &watermark,
-            ],
-        )
+        .execute(transaction, &[&outcome.run_id, &options.lookback, &watermark, &counters])
         .await?;
     if outcome.mode == Mode::Full {
         bookkeeping::RECORD_BUILD_SETTINGS
@@ -141,5 +119,97 @@ pub(crate) async fn record_failure(client: &Client, rollup: &Target, run_id: i64
             "could not record the failed run (the next run marks it abandoned): {}",
             errors::render(&record_error)
         );
+    }
+}
+
+/// One row of rollup.etl_run, read one way for everyone who reads it (`rollup status`, the
+/// tests): every counter is null where the run did not get that far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub run_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub mode: String,
+    pub time_zone: String,
+    pub through: Option<NaiveDate>,
+    pub source_watermark: Option<DateTime<Utc>>,
+    /// Seconds from start to finish; for a run still running, so far.
+    pub duration_seconds: Option<f64>,
+    pub reconciled: Option<bool>,
+    pub delete_check: Option<String>,
+    pub capture_generation: Option<i64>,
+    pub rows_pulled: Option<i64>,
+    pub buckets_compared: Option<i32>,
+    pub buckets_repulled: Option<i32>,
+    pub rentals_changed: Option<i64>,
+    pub rentals_deleted: Option<i64>,
+    pub rentals_counted: Option<i64>,
+    pub rentals_quarantined: Option<i64>,
+    pub copies_changed: Option<i32>,
+    pub days_touched: Option<i32>,
+    pub weeks_touched: Option<i32>,
+    pub weeks_recomputed: Option<i32>,
+    pub weeks_inserted: Option<i32>,
+    pub weeks_updated: Option<i32>,
+    pub weeks_deleted: Option<i32>,
+    pub film_stores_recomputed: Option<i32>,
+    pub film_weeks_recomputed: Option<i32>,
+    pub film_weeks_written: Option<i32>,
+    pub data_issues: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl RunRecord {
+    /// The `count` most recent runs, newest first (queries/run/run_records.sql).
+    pub async fn latest(client: &impl GenericClient, count: i64) -> Result<Vec<RunRecord>> {
+        bookkeeping::RUN_RECORDS.query(client, &[&count]).await?.iter().map(RunRecord::from_row).collect()
+    }
+
+    /// A row of queries/run/run_records.sql; an error names the column that did not fit.
+    pub fn from_row(row: &Row) -> Result<RunRecord> {
+        Ok(RunRecord {
+            run_id: column(row, "run_id")?,
+            started_at: column(row, "started_at")?,
+            finished_at: column(row, "finished_at")?,
+            status: column(row, "status")?,
+            mode: column(row, "mode")?,
+            time_zone: column(row, "time_zone")?,
+            through: column(row, "through")?,
+            source_watermark: column(row, "source_watermark")?,
+            duration_seconds: column(row, "duration_s")?,
+            reconciled: column(row, "reconciled")?,
+            delete_check: column(row, "delete_check")?,
+            capture_generation: column(row, "capture_generation")?,
+            rows_pulled: column(row, "rows_pulled")?,
+            buckets_compared: column(row, "buckets_compared")?,
+            buckets_repulled: column(row, "buckets_repulled")?,
+            rentals_changed: column(row, "rentals_changed")?,
+            rentals_deleted: column(row, "rentals_deleted")?,
+            rentals_counted: column(row, "rentals_counted")?,
+            rentals_quarantined: column(row, "rentals_quarantined")?,
+            copies_changed: column(row, "copies_changed")?,
+            days_touched: column(row, "days_touched")?,
+            weeks_touched: column(row, "weeks_touched")?,
+            weeks_recomputed: column(row, "weeks_recomputed")?,
+            weeks_inserted: column(row, "weeks_inserted")?,
+            weeks_updated: column(row, "weeks_updated")?,
+            weeks_deleted: column(row, "weeks_deleted")?,
+            film_stores_recomputed: column(row, "film_stores_recomputed")?,
+            film_weeks_recomputed: column(row, "film_weeks_recomputed")?,
+            film_weeks_written: column(row, "film_weeks_written")?,
+            data_issues: column(row, "data_issues")?,
+            error: column(row, "error")?,
+        })
+    }
+
+    /// Rows of rollup.weekly_rentals the run inserted, updated or deleted; null before it wrote.
+    pub fn weeks_written(&self) -> Option<i64> {
+        match (self.weeks_inserted, self.weeks_updated, self.weeks_deleted) {
+            (Some(inserted), Some(updated), Some(deleted)) => {
+                Some(i64::from(inserted) + i64::from(updated) + i64::from(deleted))
+            }
+            _ => None,
+        }
     }
 }

@@ -2,13 +2,13 @@
 //! shows them.
 use anyhow::Result;
 use chrono::NaiveDate;
-use tokio_postgres::Row;
 
 use super::Options;
 use super::freshness::{Freshness, freshness};
 use super::report::{BuildSettings, DataIssues, Run, Status, WeekRange};
 use crate::migrations;
 use crate::queries::{bookkeeping, inspect};
+use crate::run::record::RunRecord;
 
 /// Reads everything the report shows from the rollup database.
 pub async fn collect(options: &Options) -> Result<Status> {
@@ -69,38 +69,7 @@ pub async fn collect(options: &Options) -> Result<Status> {
             })
         })
         .collect::<Result<_>>()?;
-    status.runs = inspect::LAST_RUNS
-        .query(&client, &[&options.runs])
-        .await?
-        .iter()
-        .map(run_from_row)
-        .collect::<Result<_>>()?;
+    status.runs = RunRecord::latest(&client, options.runs).await?.into_iter().map(Run::from).collect();
     status.freshness = freshness(&client, linked).await?;
     Ok(status)
-}
-
-fn run_from_row(row: &Row) -> Result<Run> {
-    Ok(Run {
-        run_id: row.try_get("run_id")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        mode: row.try_get("mode")?,
-        status: row.try_get("status")?,
-        time_zone: row.try_get("time_zone")?,
-        through: row.try_get("through")?,
-        duration_seconds: row.try_get("duration_s")?,
-        rows_pulled: row.try_get("rows_pulled")?,
-        rentals_counted: row.try_get("rentals_counted")?,
-        rentals_quarantined: row.try_get("rentals_quarantined")?,
-        rentals_changed: row.try_get("rentals_changed")?,
-        rentals_deleted: row.try_get("rentals_deleted")?,
-        copies_changed: row.try_get("copies_changed")?,
-        weeks_touched: row.try_get("weeks_touched")?,
-        weeks_recomputed: row.try_get("weeks_recomputed")?,
-        weeks_written: row.try_get("weeks_written")?,
-        film_weeks_recomputed: row.try_get("film_weeks_recomputed")?,
-        film_weeks_written: row.try_get("film_weeks_written")?,
-        data_issues: row.try_get("data_issues")?,
-        error: row.try_get("error")?,
-    })
 }

@@ -3,6 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
+use crate::run::record::RunRecord;
+
 use super::freshness::Freshness;
 
 /// Everything `rollup status` reports. Its JSON form is documented in docs/operations.md.
@@ -75,6 +77,35 @@ pub struct Run {
     pub film_weeks_written: Option<i64>,
     pub data_issues: Option<i64>,
     pub error: Option<String>,
+}
+
+impl From<RunRecord> for Run {
+    fn from(run: RunRecord) -> Run {
+        let wide = |count: Option<i32>| count.map(i64::from);
+        Run {
+            weeks_written: run.weeks_written(),
+            run_id: run.run_id,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            mode: run.mode,
+            status: run.status,
+            time_zone: run.time_zone,
+            through: run.through,
+            duration_seconds: run.duration_seconds,
+            rows_pulled: run.rows_pulled,
+            rentals_counted: run.rentals_counted,
+            rentals_quarantined: run.rentals_quarantined,
+            rentals_changed: run.rentals_changed,
+            rentals_deleted: run.rentals_deleted,
+            copies_changed: wide(run.copies_changed),
+            weeks_touched: wide(run.weeks_touched),
+            weeks_recomputed: wide(run.weeks_recomputed),
+            film_weeks_recomputed: wide(run.film_weeks_recomputed),
+            film_weeks_written: wide(run.film_weeks_written),
+            data_issues: run.data_issues,
+            error: run.error,
+        }
+    }
 }
 
 /// The rows per table as a JSON object (`"weekly_rentals": 29`), kept as a list here so the text
