@@ -23,13 +23,7 @@ pub async fn print(options: &Options) -> Result<()> {
 
     let pending = migrations::pending(&mut client).await?;
     let migrated: bool = bookkeeping::SCHEMA_PRESENT.query_one(&client, &[]).await?.try_get("migrated")?;
-    if migrated {
-        settings::check_time_zone(&client, &options.timezone).await?;
-    } else {
-        settings::check_time_zone_known(&client, &options.timezone).await?;
-    }
-    settings::check_lookback(&client, &options.lookback).await?;
-    settings::check_through(&source_client, &client, &source, options).await?;
+    settings::check(&source_client, &client, &source, options, migrated).await?;
     let capture = link::capture_on_source(&source_client, &source).await?;
 
     let mut out = String::new();

@@ -59,9 +59,7 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
 
     lock::acquire_run_lock(&mut client, &rollup, &options.control).await?;
     migrations::apply(&mut client).await?;
-    settings::check_time_zone(&client, &options.timezone).await?;
-    settings::check_lookback(&client, &options.lookback).await?;
-    settings::check_through(&source_client, &client, &source, options).await?;
+    settings::check(&source_client, &client, &source, options, true).await?;
     settings::warn_without_statement_timeout(&source_client, &source).await;
     let capture = link::capture_on_source(&source_client, &source).await?;
     drop(source_client);

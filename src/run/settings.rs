@@ -11,10 +11,29 @@ use crate::connection::Target;
 use crate::errors;
 use crate::queries::{bookkeeping, safeguards};
 
+/// Every check of the run's settings, the same for a run and its `--dry-run`. `migrated`: the
+/// rollup database has its schema (a dry run may come before the first migration), which lets the
+/// time zone the tables were built with pass without the slower look-up.
+pub(crate) async fn check(
+    source_client: &Client,
+    client: &Client,
+    source: &Target,
+    options: &Options,
+    migrated: bool,
+) -> Result<()> {
+    if migrated {
+        check_time_zone(client, &options.timezone).await?;
+    } else {
+        check_time_zone_known(client, &options.timezone).await?;
+    }
+    check_lookback(client, &options.lookback).await?;
+    check_through(source_client, client, source, options).await
+}
+
 /// Refuses a --through before the source's first rental: the week spine starts at the first
 /// rental, so such a date extends nothing, and it is most likely a typo in the year. Asked of the
 /// source directly; a source without Pagila's tables is left for the link step to explain.
-pub(crate) async fn check_through(
+async fn check_through(
     source_client: &Client,
     client: &Client,
     source: &Target,
@@ -72,7 +91,7 @@ pub(crate) async fn warn_without_statement_timeout(source_client: &Client, sourc
     }
 }
 
-pub(crate) async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
+async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
     let valid: bool = bookkeeping::LOOKBACK_VALID
         .query_one(client, &[&lookback])
         .await
@@ -86,7 +105,7 @@ pub(crate) async fn check_lookback(client: &Client, lookback: &str) -> Result<()
     Ok(())
 }
 
-pub(crate) async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
+async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
     // pg_timezone_names reads the whole time zone database (55 ms); the zone the tables were
     // built with was checked then.
     if let Some(built) = bookkeeping::BUILD_SETTINGS.query_opt(client, &[]).await?
@@ -98,7 +117,7 @@ pub(crate) async fn check_time_zone(client: &Client, time_zone: &str) -> Result<
 }
 
 /// Refuses a time zone name the rollup server does not know as an IANA name.
-pub(crate) async fn check_time_zone_known(client: &Client, time_zone: &str) -> Result<()> {
+async fn check_time_zone_known(client: &Client, time_zone: &str) -> Result<()> {
     let known: bool =
         bookkeeping::TIME_ZONE_KNOWN.query_one(client, &[&time_zone]).await?.try_get("known")?;
     if !known {
