@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use postgres_types::ToSql;
+use postgres_types::{FromSql, ToSql};
 use tokio_postgres::{GenericClient, Row};
 use tracing::{debug, info};
 
@@ -153,6 +153,7 @@ pub mod inspect {
 pub mod build {
     use super::Query;
     pub const STAGING_DROPPED: Query = query!("build/staging_dropped.sql");
+    pub const SNAPSHOT_STARTED: Query = query!("build/snapshot_started.sql");
     pub const STAGING_TABLES: Query = query!("build/staging_tables.sql");
     pub const STAGING_INDEX_STATEMENTS: Query = query!("build/staging_index_statements.sql");
     pub const STAGING_ANALYZED: Query = query!("build/staging_analyzed.sql");
@@ -284,6 +285,31 @@ impl Query {
         client.query_opt(self.sql, params).await.with_context(|| self.failed())
     }
 
+    /// The value of a query that returns one row of one column, with an error that names the
+    /// query when the row is missing or the value does not fit `T`.
+    pub async fn value<T: for<'r> FromSql<'r>>(
+        &self,
+        client: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<T> {
+        let row = self.query_one(client, params).await?;
+        row.try_get(0).with_context(|| format!("could not read the result of {}", self.name))
+    }
+
+    /// Like [`Query::value`] for a query that may return no row.
+    pub async fn value_opt<T: for<'r> FromSql<'r>>(
+        &self,
+        client: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<T>> {
+        match self.query_opt(client, params).await? {
+            Some(row) => Ok(Some(
+                row.try_get(0).with_context(|| format!("could not read the result of {}", self.name))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// `02_pulled_rental` for `pipeline/02_pulled_rental.sql`.
     pub fn step_name(&self) -> &'static str {
         let file = self.name.rsplit('/').next().unwrap_or(self.name);
@@ -360,7 +386,8 @@ async fn explain_hook(
         .query_one(&format!("EXPLAIN (FORMAT JSON) {}", query.sql), params)
         .await
         .with_context(|| format!("could not explain {}", query.name))?
-        .get(0);
+        .try_get(0)
+        .with_context(|| format!("could not read the plan of {}", query.name))?;
     use std::io::Write;
     let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
     writeln!(out, "{}\t{plan}", query.step_name())?;
@@ -379,6 +406,6 @@ async fn explain_hook(
 
 /// A column of a row, by name, with an error that names the column (tokio-postgres names only
 /// its position when the type does not fit).
-pub fn column<'a, T: postgres_types::FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
+pub fn column<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
     row.try_get(name).with_context(|| format!("could not read column {name}"))
 }
