@@ -8,6 +8,10 @@ use postgres_types::{FromSql, ToSql};
 use tokio_postgres::{GenericClient, Row};
 use tracing::{debug, info};
 
+mod hooks;
+use hooks::explain_hook;
+pub use hooks::failpoint;
+
 /// One SQL statement from `queries/`, with `$n` parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct Query {
@@ -17,7 +21,7 @@ pub struct Query {
 
 macro_rules! query {
     ($path:literal) => {
-        Query { name: $path, sql: include_str!(concat!("../queries/", $path)) }
+        Query { name: $path, sql: include_str!(concat!("../../queries/", $path)) }
     };
 }
 
@@ -326,82 +330,6 @@ impl Query {
 /// one.
 pub async fn with_progress<T>(step: &str, work: impl Future<Output = T>) -> T {
     crate::progress::watch(step, crate::progress::Source::Clock, work).await
-}
-
-/// A test hook: `ROLLUP_FAILPOINT=<step>` makes a run fail right after that step, and
-/// `ROLLUP_FAILPOINT=<step>:pause` makes it wait there (for a test to kill it), so tests can
-/// break a run at a chosen point deterministically. With `ROLLUP_FAILPOINT_RESUME=<file>` as
-/// well, a paused run goes on once that file exists (for a test to break something under it
-/// first, such as a server). Unset in normal use.
-#[cfg(feature = "test-hooks")]
-pub async fn failpoint(step: &str) -> Result<()> {
-    let Ok(setting) = std::env::var("ROLLUP_FAILPOINT") else {
-        return Ok(());
-    };
-    let (name, action) = setting.split_once(':').unwrap_or((setting.as_str(), "fail"));
-    if name != step {
-        return Ok(());
-    }
-    if action == "pause" {
-        let resume = std::env::var_os("ROLLUP_FAILPOINT_RESUME").map(std::path::PathBuf::from);
-        tracing::warn!(step, "failpoint: pausing until killed or resumed");
-        let paused = Instant::now();
-        while paused.elapsed() < std::time::Duration::from_secs(3600) {
-            if resume.as_ref().is_some_and(|file| file.exists()) {
-                tracing::warn!(step, "failpoint: resumed");
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
-    anyhow::bail!("failpoint {step} reached (ROLLUP_FAILPOINT)")
-}
-
-/// Without the `test-hooks` feature (release builds) there are no failpoints.
-#[cfg(not(feature = "test-hooks"))]
-pub async fn failpoint(_step: &str) -> Result<()> {
-    Ok(())
-}
-
-/// A test hook: with `ROLLUP_EXPLAIN_STEPS=<file>`, every step run through [`Query::run_step`] or
-/// [`Query::run_step_one`] is first explained (`EXPLAIN (FORMAT JSON)`, with its parameters, so the
-/// plan is the one it then runs) and a line `<step>\t<plan>` appended to the file, for a test to
-/// check which access paths a run takes. Unset in normal use.
-#[cfg(feature = "test-hooks")]
-async fn explain_hook(
-    query: &Query,
-    client: &impl GenericClient,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<()> {
-    let Some(file) = std::env::var_os("ROLLUP_EXPLAIN_STEPS") else {
-        return Ok(());
-    };
-    // Only what EXPLAIN takes: not ANALYZE, a COPY or other utility statements.
-    let statement = query.sql.lines().filter(|line| !line.trim_start().starts_with("--")).collect::<String>();
-    let keyword = statement.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-    if !["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "CREATE"].contains(&keyword.as_str()) {
-        return Ok(());
-    }
-    let plan: serde_json::Value = client
-        .query_one(&format!("EXPLAIN (FORMAT JSON) {}", query.sql), params)
-        .await
-        .with_context(|| format!("could not explain {}", query.name))?
-        .try_get(0)
-        .with_context(|| format!("could not read the plan of {}", query.name))?;
-    use std::io::Write;
-    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
-    writeln!(out, "{}\t{plan}", query.step_name())?;
-    Ok(())
-}
-
-/// Without the `test-hooks` feature (release builds) no plan is recorded.
-#[cfg(not(feature = "test-hooks"))]
-async fn explain_hook(
-    _query: &Query,
-    _client: &impl GenericClient,
-    _params: &[&(dyn ToSql + Sync)],
-) -> Result<()> {
-    Ok(())
 }
 
 /// A column of a row, by name, with an error that names the column (tokio-postgres names only
