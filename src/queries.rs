@@ -73,6 +73,13 @@ pub mod steps {
     pub const DATA_ISSUE_APPLIED_FULL: Query = query!("pipeline/24_data_issue_applied.full.sql");
     pub const DATA_ISSUE_APPLIED_INCREMENTAL: Query =
         query!("pipeline/24_data_issue_applied.incremental.sql");
+    pub const FILM_WEEK_FLOW_HISTORY_FULL: Query = query!("pipeline/25_film_week_flow_history.full.sql");
+    pub const FILM_WEEK_FLOW_HISTORY_INCREMENTAL: Query =
+        query!("pipeline/25_film_week_flow_history.incremental.sql");
+    pub const COPIES_HISTORY_FULL: Query = query!("pipeline/25_copies_history.full.sql");
+    pub const COPIES_HISTORY_INCREMENTAL: Query = query!("pipeline/25_copies_history.incremental.sql");
+    pub const FILM_HISTORY: Query = query!("pipeline/25_film_history.sql");
+    pub const WEEKLY_RENTALS_HISTORY: Query = query!("pipeline/25_weekly_rentals_history.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -147,6 +154,7 @@ pub mod inspect {
     pub const CHART_FILM_WEEKLY: Query = query!("chart/film_weekly.sql");
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
+    pub const AS_OF_RUN: Query = query!("report/as_of_run.sql");
 }
 
 /// A full build's staging, parallel phase and publishing (src/run/full_build.rs).
