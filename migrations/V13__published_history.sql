@@ -303,7 +303,8 @@ film AS (
       FROM rollup.film_history AS f, published AS p
      WHERE rollup.in_effect(f.valid_from_run, f.valid_to_run, p.run_id)
 ),
-spine AS (
+spine AS MATERIALIZED (
+    -- materialised: its run lookup is made once per week, not once per (film, store, week)
     SELECT week::date AS week_beginning, rollup.week_seconds(week::date, p.time_zone) AS week_seconds,
            -- the run whose copies the week is shown with: the last one that had finished when the
            -- week began; a week that began before the recorded history, the published run's
@@ -377,7 +378,7 @@ SELECT p.film_id,
        coalesce(sum(p.rented_rentals) OVER last_4, 0)::bigint AS rented_previous_4_weeks,
        coalesce(max(p.peak_outstanding) OVER last_4, 0)::bigint AS peak_previous_4_weeks,
        coalesce(sum(p.hours_all_copies_out) OVER last_4, 0) AS hours_all_copies_out_previous_4_weeks,
-       coalesce(then.copies, 0) AS copies_held_then,
+       coalesce(seen.copies, 0) AS copies_held_then,
        rollup.stocked_out(p.hours_all_copies_out) AS stocked_out,
        coalesce(k.rented_rentals = 0 AND k.returned_rentals = 0, true) AS shop_recorded_nothing,
        extract(week FROM p.week_beginning)::integer AS week_of_year,
@@ -385,26 +386,26 @@ SELECT p.film_id,
            AS weeks_since_first_rented,
        coalesce(cw.rented, 0)::bigint AS category_rented_previous_week,
        coalesce(sw.rented, 0)::bigint AS store_rented_previous_week,
-       coalesce(round(avg(p.rented_rentals) OVER last_4, 3), 0) AS rented_mean_previous_4_weeks,
+       round(coalesce(avg(p.rented_rentals) OVER last_4, 0), 3) AS rented_mean_previous_4_weeks,
        coalesce(max(p.rented_rentals) OVER last_4, 0)::bigint AS rented_max_previous_4_weeks,
-       coalesce(round(avg(p.rented_rentals) OVER last_8, 3), 0) AS rented_mean_previous_8_weeks,
+       round(coalesce(avg(p.rented_rentals) OVER last_8, 0), 3) AS rented_mean_previous_8_weeks,
        coalesce(max(p.rented_rentals) OVER last_8, 0)::bigint AS rented_max_previous_8_weeks,
-       coalesce(round(avg(p.rented_rentals) OVER last_13, 3), 0) AS rented_mean_previous_13_weeks,
+       round(coalesce(avg(p.rented_rentals) OVER last_13, 0), 3) AS rented_mean_previous_13_weeks,
        coalesce(max(p.rented_rentals) OVER last_13, 0)::bigint AS rented_max_previous_13_weeks,
-       coalesce(round(avg(p.rented_rentals) OVER last_52, 3), 0) AS rented_mean_previous_52_weeks,
+       round(coalesce(avg(p.rented_rentals) OVER last_52, 0), 3) AS rented_mean_previous_52_weeks,
        coalesce(max(p.rented_rentals) OVER last_52, 0)::bigint AS rented_max_previous_52_weeks,
-       coalesce(round(avg(p.peak_outstanding) OVER last_4, 3), 0) AS peak_mean_previous_4_weeks,
-       coalesce(round(avg(p.peak_outstanding) OVER last_8, 3), 0) AS peak_mean_previous_8_weeks,
+       round(coalesce(avg(p.peak_outstanding) OVER last_4, 0), 3) AS peak_mean_previous_4_weeks,
+       round(coalesce(avg(p.peak_outstanding) OVER last_8, 0), 3) AS peak_mean_previous_8_weeks,
        coalesce(max(p.peak_outstanding) OVER last_8, 0)::bigint AS peak_max_previous_8_weeks,
-       coalesce(round(avg(p.peak_outstanding) OVER last_13, 3), 0) AS peak_mean_previous_13_weeks,
+       round(coalesce(avg(p.peak_outstanding) OVER last_13, 0), 3) AS peak_mean_previous_13_weeks,
        coalesce(max(p.peak_outstanding) OVER last_13, 0)::bigint AS peak_max_previous_13_weeks,
-       coalesce(round(avg(p.peak_outstanding) OVER last_52, 3), 0) AS peak_mean_previous_52_weeks,
+       round(coalesce(avg(p.peak_outstanding) OVER last_52, 0), 3) AS peak_mean_previous_52_weeks,
        coalesce(max(p.peak_outstanding) OVER last_52, 0)::bigint AS peak_max_previous_52_weeks
   FROM measured AS p
   JOIN film AS f USING (film_id)
-  LEFT JOIN rollup.copies_history AS then
-         ON then.film_id = p.film_id AND then.store_id = p.store_id
-        AND rollup.in_effect(then.valid_from_run, then.valid_to_run, p.copies_run)
+  LEFT JOIN rollup.copies_history AS seen
+         ON seen.film_id = p.film_id AND seen.store_id = p.store_id
+        AND rollup.in_effect(seen.valid_from_run, seen.valid_to_run, p.copies_run)
   LEFT JOIN weekly AS k ON k.week_beginning = p.week_beginning
   LEFT JOIN first_rented AS r ON r.film_id = p.film_id
   LEFT JOIN store_week AS sw ON sw.store_id = p.store_id AND sw.week_beginning = p.week_beginning - 7
@@ -428,7 +429,7 @@ COMMENT ON FUNCTION rollup.film_weekly_features_at(bigint) IS
 CREATE OR REPLACE VIEW rollup.film_weekly_features AS
 SELECT film_id, store_id, week_beginning, title, category, rental_rate::numeric(4,2) AS rental_rate,
        rental_duration, copies, rented_rentals, returned_rentals, outstanding_rentals, peak_outstanding,
-       utilisation, hours_all_copies_out::numeric(7,3) AS hours_all_copies_out, rented_previous_week,
+       utilisation, hours_all_copies_out, rented_previous_week,
        rented_previous_4_weeks, peak_previous_4_weeks, hours_all_copies_out_previous_4_weeks,
        copies_held_then, stocked_out, shop_recorded_nothing, week_of_year, weeks_since_first_rented,
        category_rented_previous_week, store_rented_previous_week,
@@ -462,8 +463,8 @@ COMMENT ON COLUMN rollup.film_weekly_features.stocked_out IS
     'some time (rollup.stocked_out(hours_all_copies_out)), so rented_rentals is a lower bound of demand.';
 COMMENT ON COLUMN rollup.film_weekly_features.shop_recorded_nothing IS
     'Flag of this week (not a feature): the whole shop recorded no rental and no return in it '
-    '(rollup.weekly_rentals), a gap in the source rather than zero demand (Pagila has 14 such weeks between '
-    'February and May 2022).';
+    '(rollup.weekly_rentals), a gap in the source rather than zero demand (Pagila has 13 such weeks, 2022-02-21 to '
+    '2022-05-16).';
 COMMENT ON COLUMN rollup.film_weekly_features.week_of_year IS
     'ISO week number (1-53) of week_beginning: known in advance, for seasonality.';
 COMMENT ON COLUMN rollup.film_weekly_features.weeks_since_first_rented IS
