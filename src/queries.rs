@@ -169,6 +169,7 @@ pub mod build {
     pub const FILM_RANGE: Query = query!("build/film_range.sql");
     pub const PARTITIONS_SWAPPED: Query = query!("build/partitions_swapped.sql");
     pub const TABLES_REPLACED: Query = query!("build/tables_replaced.sql");
+    pub const HISTORY_DELTA: Query = query!("build/history_delta.sql");
     pub const SOURCE_ROWS_ESTIMATED: Query = query!("build/source_rows_estimated.sql");
     pub const BACKEND_PID: Query = query!("build/backend_pid.sql");
     pub const INDEX_BUILD_PROGRESS: Query = query!("build/index_build_progress.sql");

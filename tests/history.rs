@@ -45,14 +45,14 @@ async fn a_late_correction_leaves_the_published_panel_as_it_was() {
     let before_any_run: String =
         query_value(&rollup, "SELECT (min(started_at) - interval '1 second')::text FROM rollup.etl_run", &[]).await;
 
-    // a correction of an old week: a return of February 2022 moved 9 days later, by the source's
-    // administrator (the trigger stamps last_update, so the next run pulls it)
+    // a correction of an old week: the first return Pagila has (May 2022) moved 9 days later, by
+    // the source's administrator (the trigger stamps last_update, so the next run pulls it)
     let source = scenario.source().await;
     let corrected: i32 = query_value(
         &source,
         "UPDATE rental SET return_date = return_date + interval '9 days'
-          WHERE rental_id = (SELECT min(rental_id) FROM rental
-                              WHERE return_date BETWEEN '2022-02-01' AND '2022-02-10')
+          WHERE rental_id = (SELECT rental_id FROM rental WHERE return_date IS NOT NULL
+                              ORDER BY return_date, rental_id LIMIT 1)
          RETURNING rental_id",
         &[],
     )

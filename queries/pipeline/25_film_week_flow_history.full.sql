@@ -1,33 +1,26 @@
 -- Step 25, full build (publishing): the history of the flows (rollup.film_week_flow_history,
--- migrations/V13) against the rebuilt rollup.film_week_flow. Only versions that differ are
--- written: a current version the rebuild does not have with the same values is closed by this
--- run, and a rebuilt row no current version matches becomes a version opened by it. A rebuild
--- that agrees with the published tables (the usual case) adds nothing to the history; the cost is
--- one anti-join of the current versions with the new rows each way. The UPDATE runs first (the
--- outer SELECT reads `closed` first), so the one-current-version index never sees two.
+-- migrations/V13) brought to the rebuilt rollup.film_week_flow. Only versions that differ are
+-- written, as queries/build/history_delta.sql found them before the publishing transaction: the
+-- current versions the rebuild does not hold with the same values are closed by this run, and
+-- the rebuilt rows no current version held are opened by it. A rebuild that agrees with the
+-- published tables (the usual case) writes nothing here. The UPDATE runs first (the outer SELECT
+-- reads `closed` first), so the one-current-version index never sees two.
 -- $1 run_id
 WITH closed AS (
     UPDATE rollup.film_week_flow_history AS h
        SET valid_to_run = $1::bigint
+      FROM rollup_build.film_week_flow_closed AS c
      WHERE h.valid_to_run IS NULL
-       AND NOT EXISTS (SELECT FROM rollup.film_week_flow AS w
-                        WHERE (w.film_id, w.store_id, w.week_beginning) = (h.film_id, h.store_id, h.week_beginning)
-                          AND (w.rented_rentals, w.returned_rentals, w.peak_rise, w.lowest_level, w.seconds_at_or_above)
-                              = (h.rented_rentals, h.returned_rentals, h.peak_rise, h.lowest_level, h.seconds_at_or_above))
+       AND (h.film_id, h.store_id, h.week_beginning) = (c.film_id, c.store_id, c.week_beginning)
     RETURNING 1
 ),
 opened AS (
     INSERT INTO rollup.film_week_flow_history
            (film_id, store_id, week_beginning, rented_rentals, returned_rentals, peak_rise, lowest_level,
             seconds_at_or_above, valid_from_run)
-    SELECT w.film_id, w.store_id, w.week_beginning, w.rented_rentals, w.returned_rentals, w.peak_rise,
-           w.lowest_level, w.seconds_at_or_above, $1::bigint
-      FROM rollup.film_week_flow AS w
-     WHERE NOT EXISTS (SELECT FROM rollup.film_week_flow_history AS h
-                        WHERE h.valid_to_run IS NULL
-                          AND (h.film_id, h.store_id, h.week_beginning) = (w.film_id, w.store_id, w.week_beginning)
-                          AND (h.rented_rentals, h.returned_rentals, h.peak_rise, h.lowest_level, h.seconds_at_or_above)
-                              = (w.rented_rentals, w.returned_rentals, w.peak_rise, w.lowest_level, w.seconds_at_or_above))
+    SELECT film_id, store_id, week_beginning, rented_rentals, returned_rentals, peak_rise, lowest_level,
+           seconds_at_or_above, $1::bigint
+      FROM rollup_build.film_week_flow_opened
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM closed)::integer AS versions_closed,

@@ -226,6 +226,9 @@ pub async fn compute(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "step done"
     );
+    // what the history must record when these flows are published, found here rather than in
+    // the publishing transaction, which holds the published tables locked
+    build::HISTORY_DELTA.run_script(first).await?;
     Ok(computed)
 }
 
