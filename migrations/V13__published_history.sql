@@ -274,6 +274,10 @@ RETURNS TABLE (film_id integer, store_id integer, week_beginning date, title tex
                peak_mean_previous_13_weeks numeric, peak_max_previous_13_weeks bigint,
                peak_mean_previous_52_weeks numeric, peak_max_previous_52_weeks bigint)
 LANGUAGE sql STABLE
+-- The planner cannot estimate how many versions a run left current (rollup.in_effect), guesses a
+-- handful, and then merge-joins millions of panel rows on part of a key with the rest as a filter
+-- (over 15 minutes at a million rentals, 11 s hashed); the joins of whole sets here are best hashed.
+SET enable_mergejoin = off
 AS $function$
 -- The panel of V9's rollup.film_weekly_features, from the versions run `run` published, with the
 -- forecast features of issue 15. Every feature of a row reads weeks before the row's own.
