@@ -146,7 +146,13 @@ async fn export_writes_the_feature_panel_as_csv_with_a_header() {
         lines.next().unwrap(),
         "film_id,store_id,week_beginning,title,category,rental_rate,rental_duration,copies,rented_rentals,\
          returned_rentals,outstanding_rentals,peak_outstanding,utilisation,hours_all_copies_out,\
-         rented_previous_week,rented_previous_4_weeks,peak_previous_4_weeks,hours_all_copies_out_previous_4_weeks"
+         rented_previous_week,rented_previous_4_weeks,peak_previous_4_weeks,hours_all_copies_out_previous_4_weeks,\
+         copies_held_then,stocked_out,shop_recorded_nothing,week_of_year,weeks_since_first_rented,\
+         category_rented_previous_week,store_rented_previous_week,\
+         rented_mean_previous_4_weeks,rented_max_previous_4_weeks,rented_mean_previous_8_weeks,rented_max_previous_8_weeks,\
+         rented_mean_previous_13_weeks,rented_max_previous_13_weeks,rented_mean_previous_52_weeks,rented_max_previous_52_weeks,\
+         peak_mean_previous_4_weeks,peak_mean_previous_8_weeks,peak_max_previous_8_weeks,\
+         peak_mean_previous_13_weeks,peak_max_previous_13_weeks,peak_mean_previous_52_weeks,peak_max_previous_52_weeks"
     );
     // The first row: film 1 in store 1 in the first week, its film columns as the source has them.
     let source = scenario.source().await;

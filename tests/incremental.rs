@@ -155,6 +155,8 @@ async fn random_changes_keep_incremental_runs_equal_to_full_rebuilds() {
         }
         // Every run with default settings: no reconciliation forced, the default lookback.
         scenario.run(&[]);
+        // what each run published, to compare with what the history gives for it at the end
+        let mut published = vec![published_panels(&scenario, None).await];
         let mut history: Vec<String> = Vec::new();
         // A transaction left open across a run, committed after it read the source: the next run
         // must count what it wrote.
@@ -177,6 +179,7 @@ async fn random_changes_keep_incremental_runs_equal_to_full_rebuilds() {
                 late = Some(writer);
             }
             scenario.run(&[]);
+            published.push(published_panels(&scenario, None).await);
             if let Some(writer) = late.take() {
                 writer.batch_execute("COMMIT").await.unwrap_or_else(|error| {
                     history.push(format!("-- that transaction did not commit: {error}"));
@@ -199,6 +202,15 @@ async fn random_changes_keep_incremental_runs_equal_to_full_rebuilds() {
         }
         // the last late transaction, if any, committed after the last run
         scenario.run(&[]);
+        published.push(published_panels(&scenario, None).await);
+        // each run's panels, as the history gives them now, are what that run published
+        for (run, panels) in &published {
+            assert_eq!(
+                &published_panels(&scenario, Some(*run)).await.1,
+                panels,
+                "seed {seed}, sequence {sequence}: the panels as of run {run}"
+            );
+        }
         let full = scenario.rollup_command_with_env(&["run", "--full"], &[("ROLLUP_URL", &full_url)]);
         assert!(full.status.success(), "{}", common::stderr(&full));
         assert_rollups_equal(&scenario, &full_url, &format!("seed {seed}, sequence {sequence}, at the end"))
@@ -212,6 +224,39 @@ async fn random_changes_keep_incremental_runs_equal_to_full_rebuilds() {
         }
         scenario.verify_passes();
     }
+}
+
+/// The latest run and fingerprints of the panels it published (`run` None: the current views,
+/// rollup.film_weekly reading the current tables), or of the panels the history gives for `run`
+/// (rollup.film_weekly_at and rollup.film_weekly_features_at).
+async fn published_panels(scenario: &Scenario, run: Option<i64>) -> (i64, (Option<String>, Option<String>)) {
+    let rollup = scenario.rollup().await;
+    let (run, film_weekly, features) = match run {
+        Some(run) => (run, format!("rollup.film_weekly_at({run})"), format!("rollup.film_weekly_features_at({run})")),
+        None => (
+            query_value(&rollup, "SELECT max(run_id) FROM rollup.etl_run WHERE status = 'succeeded'", &[]).await,
+            "rollup.film_weekly".to_owned(),
+            "rollup.film_weekly_features".to_owned(),
+        ),
+    };
+    let film_weekly: Option<String> = query_value(
+        &rollup,
+        &format!(
+            "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s %s %s %s', film_id, store_id, week_beginning,
+                    rented_rentals, returned_rentals, outstanding_at_start, outstanding_rentals, peak_outstanding,
+                    copies, hours_all_copies_out, run_id), ';' ORDER BY film_id, store_id, week_beginning))
+               FROM {film_weekly}"
+        ),
+        &[],
+    )
+    .await;
+    let features: Option<String> = query_value(
+        &rollup,
+        &format!("SELECT md5(string_agg(f::text, ';' ORDER BY film_id, store_id, week_beginning)) FROM {features} AS f"),
+        &[],
+    )
+    .await;
+    (run, (film_weekly, features))
 }
 
 /// Every table of the incrementally maintained rollup equals the `--full` rebuild at `full_url`

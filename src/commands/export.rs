@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
 
 use crate::connection::RollupDatabase;
-use crate::queries::inspect;
+use crate::queries::{column, inspect};
 
 /// Export a rollup table or view as CSV.
 ///
@@ -35,6 +35,60 @@ pub struct Options {
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// film_weekly or film_weekly_features as a past run published it: a run id (rollup.etl_run),
+    /// or a timestamp such as '2026-12-01 18:00+00' for the last run that had finished then.
+    #[arg(long, value_name = "RUN_ID|TIMESTAMP")]
+    pub as_of: Option<String>,
+}
+
+/// The panels that have a history, and the function giving each as a run published it.
+const AS_OF_FUNCTIONS: &[(&str, &str)] =
+    &[("film_weekly", "rollup.film_weekly_at"), ("film_weekly_features", "rollup.film_weekly_features_at")];
+
+/// The run whose panel `--as-of VALUE` asks for, or one clear error saying why there is none.
+async fn as_of_run(client: &tokio_postgres::Client, value: &str) -> Result<i64> {
+    let trimmed = value.trim();
+    let is_run_id = !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit());
+    let (run_id, known_at): (Option<i64>, Option<String>) = if is_run_id {
+        let run: i64 = trimmed.parse().with_context(|| format!("--as-of {value:?}: run id out of range"))?;
+        (Some(run), None)
+    } else {
+        (None, Some(trimmed.to_owned()))
+    };
+    let row = match client.query_one(inspect::AS_OF_RUN.sql, &[&run_id, &known_at]).await {
+        Ok(row) => row,
+        // the server reads the timestamp: any form PostgreSQL accepts, in the session's zone if none
+        Err(error)
+            if error.code().is_some_and(|code| code.code().starts_with("22")) =>
+        {
+            bail!(
+                "--as-of {value:?} is neither a run id (rollup.etl_run.run_id) nor a timestamp such as '2026-12-01 18:00+00'"
+            )
+        }
+        Err(error) => return Err(error).with_context(|| inspect::AS_OF_RUN.failed()),
+    };
+    let resolved: Option<i64> = column(&row, "run_id")?;
+    let status: Option<String> = column(&row, "status")?;
+    let first: Option<i64> = column(&row, "first_recorded_run")?;
+    let first_finished: Option<String> = column(&row, "first_recorded_finished_at")?;
+    let Some(first) = first else {
+        bail!("--as-of {value:?}: no run has recorded a published panel yet (run `rollup run` first)");
+    };
+    let first_finished = first_finished.unwrap_or_default();
+    match (resolved, status.as_deref()) {
+        (None, _) => bail!(
+            "--as-of {value:?}: nothing was published by then; the recorded history begins with run {first}, which finished at {first_finished}"
+        ),
+        (Some(run), None) => bail!("--as-of {value:?}: there is no run {run} in rollup.etl_run"),
+        (Some(run), Some(status)) if status != "succeeded" => {
+            bail!("--as-of {value:?}: run {run} {status}, so it published nothing; pick a run that succeeded")
+        }
+        (Some(run), _) if run < first => bail!(
+            "--as-of {value:?}: run {run} predates the recorded history, which begins with run {first} (finished at {first_finished})"
+        ),
+        (Some(run), _) => Ok(run),
+    }
 }
 
 pub async fn run(options: Options) -> Result<()> {
@@ -47,7 +101,21 @@ pub async fn run(options: Options) -> Result<()> {
             target.describe()
         );
     };
-    let copy = format!("COPY (SELECT * FROM {quoted}) TO STDOUT WITH (FORMAT csv, HEADER)");
+    let source = match &options.as_of {
+        None => quoted.clone(),
+        Some(value) => {
+            let Some((_, function)) = AS_OF_FUNCTIONS.iter().find(|(name, _)| *name == options.name) else {
+                bail!(
+                    "--as-of applies to {} only, not to rollup.{}",
+                    AS_OF_FUNCTIONS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" and "),
+                    options.name
+                );
+            };
+            // an integer formatted by this process: COPY takes no parameters
+            format!("{function}({})", as_of_run(&client, value).await?)
+        }
+    };
+    let copy = format!("COPY (SELECT * FROM {source}) TO STDOUT WITH (FORMAT csv, HEADER)");
     let stream =
         client.copy_out(copy.as_str()).await.with_context(|| format!("could not export {quoted}"))?;
     let mut stream = std::pin::pin!(stream);

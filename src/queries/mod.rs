@@ -77,6 +77,13 @@ pub mod steps {
     pub const DATA_ISSUE_APPLIED_FULL: Query = query!("pipeline/24_data_issue_applied.full.sql");
     pub const DATA_ISSUE_APPLIED_INCREMENTAL: Query =
         query!("pipeline/24_data_issue_applied.incremental.sql");
+    pub const FILM_WEEK_FLOW_HISTORY_FULL: Query = query!("pipeline/25_film_week_flow_history.full.sql");
+    pub const FILM_WEEK_FLOW_HISTORY_INCREMENTAL: Query =
+        query!("pipeline/25_film_week_flow_history.incremental.sql");
+    pub const COPIES_HISTORY_FULL: Query = query!("pipeline/25_copies_history.full.sql");
+    pub const COPIES_HISTORY_INCREMENTAL: Query = query!("pipeline/25_copies_history.incremental.sql");
+    pub const FILM_HISTORY: Query = query!("pipeline/25_film_history.sql");
+    pub const WEEKLY_RENTALS_HISTORY: Query = query!("pipeline/25_weekly_rentals_history.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -151,6 +158,7 @@ pub mod inspect {
     pub const CHART_FILM_WEEKLY: Query = query!("chart/film_weekly.sql");
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
+    pub const AS_OF_RUN: Query = query!("report/as_of_run.sql");
 }
 
 /// A full build's staging, parallel phase and publishing (src/run/full_build.rs).
@@ -166,6 +174,7 @@ pub mod build {
     pub const FILM_RANGE: Query = query!("build/film_range.sql");
     pub const PARTITIONS_SWAPPED: Query = query!("build/partitions_swapped.sql");
     pub const TABLES_REPLACED: Query = query!("build/tables_replaced.sql");
+    pub const HISTORY_DELTA: Query = query!("build/history_delta.sql");
     pub const SOURCE_ROWS_ESTIMATED: Query = query!("build/source_rows_estimated.sql");
     pub const BACKEND_PID: Query = query!("build/backend_pid.sql");
     pub const INDEX_BUILD_PROGRESS: Query = query!("build/index_build_progress.sql");

@@ -226,6 +226,9 @@ pub async fn compute(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "step done"
     );
+    // what the history must record when these flows are published, found here rather than in
+    // the publishing transaction, which holds the published tables locked
+    build::HISTORY_DELTA.run_script(first).await?;
     Ok(computed)
 }
 
@@ -244,6 +247,7 @@ pub async fn publish(
     crate::run::recompute_weeks(transaction, options, run_id, computed.first_day, outcome).await?;
     steps::PULLED_FILM_FULL.run_script(transaction).await?;
     steps::FILM_APPLIED.run_step_one(transaction, &[]).await?;
+    crate::run::record_history(transaction, run_id, true, true).await?;
     outcome.rows_pulled = loaded.rentals as i64;
     outcome.rentals_changed = loaded.rentals as i64;
     outcome.copies_changed = loaded.copies as i32;

@@ -121,3 +121,29 @@ pub(crate) async fn recompute_weeks(
     outcome.weeks_deleted = column(&weeks, "weeks_deleted")?;
     Ok(())
 }
+
+/// Step 25: the versions this run published, kept in the histories of migration V13 (the flows
+/// and copy counts where the run changed them, or compared whole in a full build; the films and
+/// weeks compared whole, being small), in the run's transaction. `changed` is false for an
+/// incremental run that found nothing changed: its flows and copies are as they were.
+pub(crate) async fn record_history(
+    transaction: &tokio_postgres::Transaction<'_>,
+    run_id: i64,
+    full: bool,
+    changed: bool,
+) -> Result<()> {
+    let mut history = Vec::new();
+    if full {
+        history.extend([steps::FILM_WEEK_FLOW_HISTORY_FULL, steps::COPIES_HISTORY_FULL]);
+    } else if changed {
+        history.extend([steps::FILM_WEEK_FLOW_HISTORY_INCREMENTAL, steps::COPIES_HISTORY_INCREMENTAL]);
+    }
+    history.extend([steps::FILM_HISTORY, steps::WEEKLY_RENTALS_HISTORY]);
+    for step in history {
+        let versions = step.run_step_one(transaction, &[&run_id]).await?;
+        let closed: i32 = column(&versions, "versions_closed")?;
+        let opened: i32 = column(&versions, "versions_opened")?;
+        tracing::debug!(step = step.step_name(), closed, opened, "history versions");
+    }
+    Ok(())
+}

@@ -158,6 +158,20 @@ pub const PLAN: &[Step] = &[
         "something changed",
         "rollup.data_issue, changed rows only",
     ),
+    only(
+        "25_film_week_flow_history.incremental",
+        Incremental,
+        "something changed",
+        "the touched flows' versions in rollup.film_week_flow_history",
+    ),
+    only(
+        "25_copies_history.incremental",
+        Incremental,
+        "something changed",
+        "the changed pairs' copy counts in rollup.copies_history",
+    ),
+    step("25_film_history", Incremental, "the films' versions in rollup.film_history"),
+    step("25_weekly_rentals_history", Incremental, "the weeks' versions in rollup.weekly_rentals_history"),
     // a full build: load, in one snapshot of the source
     step("staging_dropped", Full, "staging tables of a build that died, dropped"),
     step("staging_tables", Full, "empty staging tables in schema rollup_build"),
@@ -179,6 +193,11 @@ pub const PLAN: &[Step] = &[
     step("staging_computed", Full, "all tasks done"),
     step("staging_analyzed", Full, "statistics of the staging tables"),
     step("staging_indexes", Full, "the staging film flows' key"),
+    step(
+        "history_delta",
+        Full,
+        "the flows' versions the history must open and close when they are published",
+    ),
     // a full build: publish, in one short transaction
     step("partitions_swapped", Full, "the staging shadow and film flows swapped in as partitions"),
     step("tables_replaced", Full, "the small tables replaced"),
@@ -187,6 +206,10 @@ pub const PLAN: &[Step] = &[
     step("17_weekly_rentals_applied", Full, "rollup.weekly_rentals"),
     step("21_pulled_film.full", Full, "the films"),
     step("21_film_applied", Full, "rollup.film"),
+    step("25_film_week_flow_history.full", Full, "those versions, in rollup.film_week_flow_history"),
+    step("25_copies_history.full", Full, "the copy counts that differ, in rollup.copies_history"),
+    step("25_film_history", Full, "the films' versions in rollup.film_history"),
+    step("25_weekly_rentals_history", Full, "the weeks' versions in rollup.weekly_rentals_history"),
     step("staging_dropped", Full, "the staging schema, once published"),
 ];
 
