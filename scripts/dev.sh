@@ -28,6 +28,15 @@ SOURCE_PORT=${SOURCE_PORT:-55432}
 ROLLUP_PORT=${ROLLUP_PORT:-55433}
 SOURCE_DB=pagila
 ROLLUP_DB=rollup
+# CITUS=1 (`make citus`, `make run CITUS=1`): the rollup database on a Citus cluster instead, a
+# coordinator and two workers under .pg/citus-*, native only (docs/citus.md); the source stays a
+# plain server. ROLLUP_PORT is then the coordinator's, the workers' the two ports after it.
+CITUS=${CITUS:-${ROLLUP_CITUS:-}}
+PLAIN_ROLLUP_PORT=$ROLLUP_PORT
+if [[ $CITUS == 1 ]]; then
+    ROLLUP_PORT=${CITUS_PORT:-55434}
+    CITUS_WORKER_PORTS=("$((ROLLUP_PORT + 1))" "$((ROLLUP_PORT + 2))")
+fi
 # Where `make build` puts it; cargo honours CARGO_TARGET_DIR, so do we.
 ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/rollup}
 PAGILA=$STATE/pagila
@@ -48,6 +57,8 @@ choose_mode() {
     esac
 }
 MODE=$(choose_mode)
+[[ $CITUS != 1 || $MODE == native ]] ||
+    die "CITUS=1 runs native clusters only; docker/compose.citus.yaml is the Citus variant for Docker (docs/citus.md)"
 
 # password FILE: the password kept in .pg/FILE, generated on first use.
 password() {
@@ -86,6 +97,7 @@ make_command() {
     [[ $SOURCE_PORT == 55432 ]] || words+=("SOURCE_PORT=$SOURCE_PORT")
     [[ $ROLLUP_PORT == 55433 ]] || words+=("ROLLUP_PORT=$ROLLUP_PORT")
     [[ $MODE == docker && ${PG_MODE:-auto} == docker ]] && words+=("PG_MODE=docker")
+    [[ $CITUS == 1 ]] && words+=("CITUS=1")
     words+=(make "$@")
     echo "${words[*]}"
 }
@@ -125,7 +137,12 @@ running() {
             pg_as_owner "$bin/pg_ctl" status -D "$STATE/source" >/dev/null 2>&1 &&
                 up+=("source server on 127.0.0.1:$SOURCE_PORT (data in $STATE/source)")
             pg_as_owner "$bin/pg_ctl" status -D "$STATE/rollup" >/dev/null 2>&1 &&
-                up+=("rollup server on 127.0.0.1:$ROLLUP_PORT (data in $STATE/rollup)")
+                up+=("rollup server on 127.0.0.1:$PLAIN_ROLLUP_PORT (data in $STATE/rollup)")
+            local node
+            for node in coordinator worker1 worker2; do
+                pg_as_owner "$bin/pg_ctl" status -D "$STATE/citus-$node" >/dev/null 2>&1 &&
+                    up+=("Citus $node (data in $STATE/citus-$node)")
+            done
         fi
     fi
     if ((${#up[@]} == 0)); then
@@ -168,11 +185,27 @@ up() {
         compose up --detach --wait >&2
         return
     fi
+    if [[ $CITUS == 1 ]]; then
+        # Built before any server starts: installing the build dependencies may upgrade the
+        # server package under a running server (../shared/citus/README.md).
+        "$ROOT/scripts/citus.sh" ensure
+    fi
     pg_init "$STATE/source" "$PASSWORD"
-    pg_init "$STATE/rollup" "$PASSWORD"
     pg_start "$STATE/source" "$SOURCE_PORT"
-    pg_start "$STATE/rollup" "$ROLLUP_PORT"
     pg_ensure_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
+    if [[ $CITUS == 1 ]]; then
+        local node port
+        for node in coordinator:"$ROLLUP_PORT" worker1:"${CITUS_WORKER_PORTS[0]}" worker2:"${CITUS_WORKER_PORTS[1]}"; do
+            port=${node#*:}
+            node=${node%%:*}
+            pg_init "$STATE/citus-$node" "$PASSWORD"
+            citus_start "$STATE/citus-$node" "$port"
+        done
+        citus_db "$PASSWORD" "$ROLLUP_DB" "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"
+        return
+    fi
+    pg_init "$STATE/rollup" "$PASSWORD"
+    pg_start "$STATE/rollup" "$ROLLUP_PORT"
     pg_ensure_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
 }
 
@@ -212,7 +245,12 @@ reset)
         up
     else
         up
-        pg_recreate_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
+        if [[ $CITUS == 1 ]]; then
+            for port in "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"; do pg_recreate_db "$port" "$PASSWORD" "$ROLLUP_DB"; done
+            citus_db "$PASSWORD" "$ROLLUP_DB" "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"
+        else
+            pg_recreate_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
+        fi
         pg_recreate_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
         load_source
     fi
@@ -242,6 +280,7 @@ down)
     else
         pg_stop "$STATE/source"
         pg_stop "$STATE/rollup"
+        for node in coordinator worker1 worker2; do pg_stop "$STATE/citus-$node"; done
     fi
     ;;
 running) running ;;

@@ -5,7 +5,7 @@
 //! Citus is built by scripts/citus.sh; scripts/test.sh says whether it is there in TEST_CITUS:
 //! `yes`, or `no` when the developer skipped it with ROLLUP_SKIP_CITUS=1. Any other value (the
 //! tests run without scripts/test.sh) fails the test: a missing Citus must never pass quietly.
-use super::cluster::{OwnCluster, random_hex};
+use super::cluster::OwnCluster;
 
 pub struct CitusCluster {
     pub coordinator: OwnCluster,
@@ -28,7 +28,9 @@ const CITUS_OPTIONS: &str = "-c shared_preload_libraries=citus -c max_prepared_t
 
 impl CitusCluster {
     pub fn start(name: &str) -> CitusCluster {
-        let password = random_hex();
+        // the shared test cluster's password: assert_failed / assert_clear_failure then check
+        // that no message leaks it, the nodes' included
+        let password = super::password();
         let coordinator = OwnCluster::start_with(&format!("{name}-coordinator"), CITUS_OPTIONS, Some(&password));
         let workers = (1..=2)
             .map(|n| OwnCluster::start_with(&format!("{name}-worker{n}"), CITUS_OPTIONS, Some(&password)))
