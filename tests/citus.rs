@@ -142,3 +142,112 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     let verified = on_citus(&["verify"]);
     assert!(verified.status.success());
 }
+
+/// The per-film reads and writes run on the workers: the flows' table is distributed by film in
+/// as many shards as Citus made, and a read of rollup.film_weekly (running sums partitioned by
+/// film and store) and step 20's write each run as one task per shard, the windows and the
+/// grouping inside the tasks, not on rows pulled to the coordinator.
+#[tokio::test]
+async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
+    if !citus::available() {
+        return;
+    }
+    let cluster = CitusCluster::start("citus-explain");
+    let mut scenario = Scenario::new("citus_explain", Source::PagilaV3).await;
+    scenario.rollup_url = citus_rollup(&cluster, &scenario);
+    scenario.run(&[]);
+    let rollup = scenario.rollup().await;
+    let shards: i64 = query_value(
+        &rollup,
+        "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'rollup.film_week_flow'::regclass",
+        &[],
+    )
+    .await;
+    assert!(shards > 1, "rollup.film_week_flow is distributed ({shards} shards)");
+    let colocated: i64 = query_value(
+        &rollup,
+        "SELECT count(DISTINCT colocationid) FROM pg_dist_partition
+          WHERE logicalrelid IN ('rollup.film_week_flow'::regclass, 'rollup_data.film_week_flow'::regclass)",
+        &[],
+    )
+    .await;
+    assert_eq!(colocated, 1, "the published partition is co-located with its parent");
+    let tasks = format!("Task Count: {shards}");
+    let plan = |sql: &'static str| {
+        let rollup = &rollup;
+        async move {
+            let lines: Vec<String> =
+                rollup.query(&format!("EXPLAIN {sql}"), &[]).await.unwrap().iter().map(|row| row.get(0)).collect();
+            lines.join("\n")
+        }
+    };
+    // the running sums of the view, per film and store
+    let read = plan(
+        "SELECT film_id, store_id, week_beginning, outstanding_at_start, outstanding_rentals, peak_outstanding \
+           FROM rollup.film_weekly",
+    )
+    .await;
+    assert!(read.contains("Custom Scan (Citus Adaptive)") && read.contains(&tasks), "{read}");
+    let worker_part = &read[read.find("->  Task").unwrap_or_else(|| panic!("no task in:\n{read}"))..];
+    assert!(worker_part.contains("WindowAgg"), "the window runs inside each task:\n{read}");
+    // the same film's flows read by one task on one worker
+    let one = plan("SELECT * FROM rollup.film_weekly WHERE film_id = 7").await;
+    assert!(one.contains("Task Count: 1"), "{one}");
+    // a grouping by film runs in the tasks too
+    let grouped = plan("SELECT film_id, sum(rented_rentals) FROM rollup.film_week_flow GROUP BY film_id").await;
+    assert!(grouped.contains(&tasks), "{grouped}");
+    let worker_part = &grouped[grouped.find("->  Task").unwrap_or_else(|| panic!("no task in:\n{grouped}"))..];
+    assert!(worker_part.contains("Aggregate"), "the grouping runs inside each task:\n{grouped}");
+}
+
+/// A worker that stops under a run fails it, exit code 1 and one error line, and leaves the
+/// tables as they were (the run's writes on the workers roll back with the coordinator's); with the
+/// worker back, the next run catches up.
+#[tokio::test]
+async fn a_worker_stopped_mid_run_fails_the_run_and_changes_nothing() {
+    if !citus::available() {
+        return;
+    }
+    let cluster = CitusCluster::start("citus-worker");
+    let mut scenario = Scenario::new("citus_worker", Source::PagilaV3).await;
+    scenario.rollup_url = citus_rollup(&cluster, &scenario);
+    scenario.run(&[]);
+    scenario
+        .source()
+        .await
+        .batch_execute(
+            "UPDATE rental SET return_date = return_date + interval '5 days' WHERE rental_id BETWEEN 100 AND 400",
+        )
+        .await
+        .unwrap();
+    let before = scenario.snapshot().await;
+
+    let resume = common::ResumeFile::new("citus-worker");
+    let mut running = scenario.spawn(
+        &["run", "--retries", "0"],
+        &[
+            ("ROLLUP_FAILPOINT", "19_film_week_flow_computed:pause"),
+            ("ROLLUP_FAILPOINT_RESUME", resume.path()),
+        ],
+    );
+    running.wait_for("failpoint: pausing", Duration::from_secs(120));
+    cluster.workers[0].stop();
+    resume.resume();
+    let (code, log) = running.finish(Duration::from_secs(120));
+    assert_eq!(code, Some(1), "{log}");
+    let errors: Vec<&str> = log.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line:\n{log}");
+    assert!(errors[0].contains("20_film_week_flow_applied"), "the error names the step:\n{log}");
+    assert!(!log.contains("panicked") && !log.contains(&common::password()), "{log}");
+
+    cluster.workers[0].start_again();
+    assert_eq!(scenario.snapshot().await, before, "the failed run changed nothing");
+    assert_eq!(scenario.last_run().await.status, "failed");
+    scenario.run(&[]);
+    assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "caught up");
+    assert_same_film_weeks(
+        &scenario.film_weeks().await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        "caught up, per film",
+    );
+}
