@@ -214,6 +214,103 @@ rollup() {
     "$ROLLUP_BIN" "$@"
 }
 
+# `make bench ROLLUP_CITUS=1` (or CITUS=1): the same synthetic source rolled up on one server and
+# on the local Citus cluster, a full build and an incremental run after 0.5% churn on each, with
+# every step's time from the runs' logs, into bench/results-citus.md. BENCH_RENTALS (default 1
+# million here), BENCH_REPEAT (default 1). What runs where is in docs/citus.md.
+bench_citus() {
+    local rentals=${BENCH_RENTALS:-1000000} repeat=${BENCH_REPEAT:-1} logs=$STATE/bench-citus
+    local database=pagila_bench_citus_$rentals round target port
+    up
+    pg_init "$STATE/rollup" "$PASSWORD"
+    pg_start "$STATE/rollup" "$PLAIN_ROLLUP_PORT"
+    [[ -x $ROLLUP_BIN ]] || (cd "$ROOT" && cargo build --release --locked)
+    mkdir -p "$logs"
+    rm -f "$logs"/*.log
+    local source_admin=${SOURCE_URL%/*}/$database
+    if [[ $(pg_psql "$SOURCE_PORT" "$PASSWORD" postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'") != 1 ]]; then
+        echo "generating $rentals rentals into $database ..." >&2
+        rollup generate --rentals "$rentals" --into "$database" >&2
+    fi
+    local plain_url="postgres://postgres:$PASSWORD@127.0.0.1:$PLAIN_ROLLUP_PORT/rollup_bench"
+    local citus_url="postgres://postgres:$PASSWORD@127.0.0.1:$ROLLUP_PORT/rollup_bench"
+    for round in $(seq 1 "$repeat"); do
+        pg_recreate_db "$PLAIN_ROLLUP_PORT" "$PASSWORD" rollup_bench
+        for port in "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"; do pg_recreate_db "$port" "$PASSWORD" rollup_bench; done
+        citus_db "$PASSWORD" rollup_bench "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"
+        for target in single:"$plain_url" citus:"$citus_url"; do
+            echo "round $round: full build on ${target%%:*} ..." >&2
+            bench_run "$logs/full-${target%%:*}-$round.log" "${target#*:}" "$source_admin" --full
+        done
+        rollup generate --churn 0.5 --into "$database" >&2
+        for target in single:"$plain_url" citus:"$citus_url"; do
+            echo "round $round: incremental run after 0.5% churn on ${target%%:*} ..." >&2
+            bench_run "$logs/incremental-${target%%:*}-$round.log" "${target#*:}" "$source_admin"
+        done
+        ROLLUP_URL=$citus_url SOURCE_URL=$source_admin FDW_SOURCE_URL=$source_admin rollup verify >&2
+    done
+    bench_citus_report "$rentals" "$repeat" "$logs" >"$ROOT/bench/results-citus.md.new"
+    mv "$ROOT/bench/results-citus.md.new" "$ROOT/bench/results-citus.md"
+    echo "wrote bench/results-citus.md (logs in $logs)" >&2
+}
+
+# bench_run LOG ROLLUP_URL SOURCE_URL [run arguments]: one `rollup run`, its log in LOG and its
+# wall time (ms, the whole process) as the log's last line.
+bench_run() {
+    local log=$1 rollup_url=$2 source_url=$3 started
+    shift 3
+    started=$(date +%s%3N)
+    ROLLUP_URL=$rollup_url SOURCE_URL=$source_url FDW_SOURCE_URL=$source_url ROLLUP_LOOKBACK=0 \
+        rollup run "$@" 2>"$log" || {
+        tail -n 5 "$log" >&2
+        die "rollup run $* failed (log: $log)"
+    }
+    echo "wall_ms=$(($(date +%s%3N) - started))" >>"$log"
+}
+
+# The figures: wall time per run, then each step's time per kind of run, one column per server.
+# shellcheck disable=SC2016 # the backquotes are Markdown's
+bench_citus_report() {
+    local rentals=$1 repeat=$2 logs=$3 kind round
+    printf '# Benchmark: the rollup on Citus against one server\n\n'
+    printf 'Written by `make bench ROLLUP_CITUS=1` (scripts/dev.sh, bench_citus). %s generated rentals\n' "$rentals"
+    printf '(`rollup generate`), %s round(s). Each round: a full build (`rollup run --full`) on the single\n' "$repeat"
+    printf 'server and on the local Citus cluster (a coordinator and two workers, native clusters on this\n'
+    printf 'same machine, Citus 13.2.2, 32 shards), 0.5%% churn (`rollup generate --churn 0.5`), then an\n'
+    printf 'incremental run on each; then `rollup verify` on the Citus rollup (it passed, or this file would\n'
+    printf 'not have been written). Default settings but a lookback of 0. Times in ms: the whole `rollup`\n'
+    printf 'process, wall clock; step times are those the runner logs (`step done ... elapsed_ms`), summed\n'
+    printf 'per step name over the run (a full build runs its per-film steps once per film range, on\n'
+    printf 'several connections side by side: their sum is work, not wall time).\n\n'
+    printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf -- '- commit: %s\n' "$(git -C "$ROOT" rev-parse --short HEAD)"
+    printf -- '- machine: %s cores, %s RAM, shared by every server (source, single rollup server, coordinator, two workers)\n' \
+        "$(nproc)" "$(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576}' /proc/meminfo)"
+    printf -- '- servers: %s, default settings\n\n' \
+        "$(pg_psql "$ROLLUP_PORT" "$PASSWORD" postgres -tAc "SELECT split_part(version(), ',', 1)")"
+    printf '| run | single server | Citus 1 + 2 |\n| --- | ---: | ---: |\n'
+    for kind in full incremental; do
+        local single=() citus=()
+        for round in $(seq 1 "$repeat"); do
+            single+=("$(sed -n 's/^wall_ms=//p' "$logs/$kind-single-$round.log")")
+            citus+=("$(sed -n 's/^wall_ms=//p' "$logs/$kind-citus-$round.log")")
+        done
+        printf '| %s | %s | %s |\n' "$kind" "${single[*]}" "${citus[*]}"
+    done
+    for kind in full incremental; do
+        printf '\n### Steps of the %s run (round 1, ms)\n\n| step | single server | Citus 1 + 2 |\n| --- | ---: | ---: |\n' "$kind"
+        join -t '|' -a 1 -a 2 -e '' -o 0,1.2,2.2 \
+            <(bench_steps "$logs/$kind-single-1.log") <(bench_steps "$logs/$kind-citus-1.log") |
+            awk -F'|' '{printf "| %s | %s | %s |\n", $1, $2, $3}'
+    done
+}
+
+# bench_steps LOG: "step|ms" per step name, summed over the run, sorted by name (for join).
+bench_steps() {
+    sed -n 's/.*step done step="\([^"]*\)".*elapsed_ms=\([0-9]*\).*/\1 \2/p' "$1" |
+        awk '{sum[$1] += $2} END {for (s in sum) printf "%s|%d\n", s, sum[s]}' | LC_ALL=C sort -t '|' -k 1,1
+}
+
 case "${1:-}" in
 prepare | run | reset | bench) trap report_on_failure EXIT ;;
 esac
@@ -257,6 +354,10 @@ reset)
     echo "reset: rollup database recreated, source reloaded from Pagila; the next '$(make_command run)' is a full build" >&2
     ;;
 bench)
+    if [[ $CITUS == 1 ]]; then
+        bench_citus
+        exit 0
+    fi
     # benches/rollup.rs on these servers; it generates its sources into databases of their own.
     up
     [[ $MODE == docker ]] || source_is_loaded || load_source
