@@ -60,6 +60,17 @@ async fn computed(rollup: &Client) -> Vec<(String, Option<String>)> {
     tables
 }
 
+/// Everything the rollup tables hold and the newest watermark: equal before and after a failed
+/// run when it changed nothing. (Scenario::snapshot reads rollup.film_weekly's whole rows, which
+/// Citus cannot ship to the workers: the view exists on the coordinator only, docs/citus.md.)
+async fn state(rollup: &Client) -> Vec<(String, Option<String>)> {
+    let mut tables = computed(rollup).await;
+    let watermark: Option<String> =
+        query_value(rollup, "SELECT max(source_watermark)::text FROM rollup.etl_run", &[]).await;
+    tables.push(("watermark".to_owned(), watermark));
+    tables
+}
+
 /// A Citus rollup database for `scenario` (named like its databases), its URL.
 fn citus_rollup(cluster: &CitusCluster, scenario: &Scenario) -> String {
     cluster.database(&scenario.database_name("citus"))
@@ -220,7 +231,7 @@ async fn a_worker_stopped_mid_run_fails_the_run_and_changes_nothing() {
         )
         .await
         .unwrap();
-    let before = scenario.snapshot().await;
+    let before = state(&scenario.rollup().await).await;
 
     let resume = common::ResumeFile::new("citus-worker");
     let mut running = scenario.spawn(
@@ -241,7 +252,7 @@ async fn a_worker_stopped_mid_run_fails_the_run_and_changes_nothing() {
     assert!(!log.contains("panicked") && !log.contains(&common::password()), "{log}");
 
     cluster.workers[0].start_again();
-    assert_eq!(scenario.snapshot().await, before, "the failed run changed nothing");
+    assert_eq!(state(&scenario.rollup().await).await, before, "the failed run changed nothing");
     assert_eq!(scenario.last_run().await.status, "failed");
     scenario.run(&[]);
     assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "caught up");
