@@ -47,12 +47,19 @@ pg_major() {
     basename "$(dirname "$(dirname "$bin")")"
 }
 
+# Where the server loads extensions from: pg_config's PKGLIBDIR, or without the dev package (Citus
+# installed from packages) the lib folder beside the newest server's bin.
+libdir() {
+    local pgc
+    if pgc=$(pg_config_bin) && [[ -x $pgc ]]; then
+        "$pgc" --pkglibdir
+    else
+        echo "/usr/lib/postgresql/$(pg_major)/lib"
+    fi
+}
+
 installed() {
-    local pgc libdir
-    pgc=$(pg_config_bin) || return 1
-    [[ -x $pgc ]] || return 1
-    libdir=$("$pgc" --pkglibdir) || return 1
-    [[ -f $libdir/citus.so ]]
+    [[ -f $(libdir)/citus.so ]]
 }
 
 # Debian packages the build needs (../shared/citus/README.md); installs those missing. Without
@@ -113,7 +120,7 @@ build() {
 case ${1:-ensure} in
 ensure)
     if installed; then
-        echo "Citus is installed ($("$(pg_config_bin)" --pkglibdir)/citus.so)" >&2
+        echo "Citus is installed ($(libdir)/citus.so)" >&2
     else
         build
     fi

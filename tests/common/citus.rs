@@ -20,7 +20,9 @@ pub fn available() -> bool {
             eprintln!("skipped: Citus is not installed and ROLLUP_SKIP_CITUS=1 (scripts/test.sh)");
             false
         }
-        _ => panic!("TEST_CITUS is not set: run the Citus tests with `make test` (scripts/test.sh checks Citus is installed)"),
+        _ => panic!(
+            "TEST_CITUS is not set: run the Citus tests with `make test` (scripts/test.sh checks Citus is installed)"
+        ),
     }
 }
 
@@ -31,7 +33,8 @@ impl CitusCluster {
         // the shared test cluster's password: assert_failed / assert_clear_failure then check
         // that no message leaks it, the nodes' included
         let password = super::password();
-        let coordinator = OwnCluster::start_with(&format!("{name}-coordinator"), CITUS_OPTIONS, Some(&password));
+        let coordinator =
+            OwnCluster::start_with(&format!("{name}-coordinator"), CITUS_OPTIONS, Some(&password));
         let workers = (1..=2)
             .map(|n| OwnCluster::start_with(&format!("{name}-worker{n}"), CITUS_OPTIONS, Some(&password)))
             .collect();
@@ -41,10 +44,8 @@ impl CitusCluster {
     /// Makes `database` a Citus database on every node and returns the coordinator's URL for it.
     pub fn database(&self, database: &str) -> String {
         let workers: Vec<String> = self.workers.iter().map(|worker| worker.port.to_string()).collect();
-        self.coordinator.pg(&format!(
-            r#"citus_db "$PG_TEST_PASSWORD" {database} "$PORT" {}"#,
-            workers.join(" ")
-        ));
+        self.coordinator
+            .pg(&format!(r#"citus_db "$PG_TEST_PASSWORD" {database} "$PORT" {}"#, workers.join(" ")));
         self.coordinator.url(database)
     }
 }
