@@ -1,5 +1,5 @@
 -- The role the rollup reads the source as: it can log in and read the six tables the pipeline
--- reads (SOURCE_TABLES in src/queries.rs), nothing else. Run it as a superuser (or the tables'
+-- reads (SOURCE_TABLES in src/queries/mod.rs), nothing else. Run it as a superuser (or the tables'
 -- owner) in the source database; it is idempotent. Set the password separately, without putting
 -- it on a command line:  ALTER ROLE rollup_reader PASSWORD '...';
 -- scripts/dev.sh (make run) runs this file on the local source, and tests/least_privilege.rs on

@@ -79,5 +79,5 @@ export TEST_PG_URL="postgres://postgres:$password@127.0.0.1:$port/postgres"
 # For tests that start a cluster of their own (tests/servers.rs), to stop it under a run.
 export TEST_PAGILA_DIR=$v3_dir
 cd "$ROOT"
-# test-hooks: the failpoints and plan recording the tests drive (src/queries.rs)
+# test-hooks: the failpoints and plan recording the tests drive (src/queries/hooks.rs)
 cargo test --locked --no-fail-fast --features test-hooks "$@"

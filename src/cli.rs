@@ -21,7 +21,7 @@ use crate::logging::LogFormat;
 ///   RUST_LOG                   which log lines are written (default info)
 ///   ROLLUP_PROGRESS_EVERY      seconds between progress records of a long step (default 10)
 ///   ROLLUP_FAILPOINT, ROLLUP_FAILPOINT_RESUME, ROLLUP_EXPLAIN_STEPS
-///                              test hooks (src/queries.rs), read only by builds with the
+///                              test hooks (src/queries/hooks.rs), read only by builds with the
 ///                              test-hooks feature (scripts/test.sh); leave unset
 ///
 /// Exit codes:

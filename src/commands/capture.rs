@@ -73,7 +73,7 @@ pub async fn run(options: Options) -> Result<()> {
                     error.context(format!("could not install the capture on {}{hint}", source.describe()))
                 );
             }
-            let grant: String = queries::GRANT_STATEMENT.query_one(&transaction, &[&reader]).await?.get(0);
+            let grant: String = queries::GRANT_STATEMENT.value(&transaction, &[&reader]).await?;
             transaction
                 .batch_execute(&grant)
                 .await

@@ -40,14 +40,13 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<()> {
     let target = options.rollup.target()?;
     let client = target.connect().await?;
-    let Some(relation) = inspect::EXPORT_RELATION.query_opt(&client, &[&options.name]).await? else {
+    let Some(quoted) = inspect::EXPORT_RELATION.value_opt::<String>(&client, &[&options.name]).await? else {
         bail!(
             "no table or view rollup.{} in {}; the exportable ones are listed by `\\dt rollup.*` and `\\dv rollup.*` in psql",
             options.name,
             target.describe()
         );
     };
-    let quoted: String = relation.get(0);
     let copy = format!("COPY (SELECT * FROM {quoted}) TO STDOUT WITH (FORMAT csv, HEADER)");
     let stream =
         client.copy_out(copy.as_str()).await.with_context(|| format!("could not export {quoted}"))?;

@@ -14,6 +14,7 @@ use tracing::{info, instrument};
 use crate::connection::{SourceDatabase, Target};
 use crate::copy;
 use crate::errors;
+use crate::queries::column;
 use crate::queries::generate as queries;
 use crate::table;
 
@@ -98,7 +99,7 @@ async fn generate(options: &Options, pagila: &Target) -> Result<()> {
     let target = pagila.with_database("generated", &options.into);
 
     let server = pagila.connect().await?;
-    let exists: bool = queries::DATABASE_EXISTS.query_one(&server, &[&options.into]).await?.get(0);
+    let exists: bool = queries::DATABASE_EXISTS.value(&server, &[&options.into]).await?;
     if exists {
         if !options.replace {
             bail!(
@@ -125,7 +126,7 @@ async fn generate(options: &Options, pagila: &Target) -> Result<()> {
         return Err(error);
     }
     let generated = target.connect().await?;
-    print_measures(&queries::SUMMARY.query(&generated, &[]).await?);
+    print_measures(&queries::SUMMARY.query(&generated, &[]).await?)?;
     println!("generated into {}: point SOURCE_URL at it to roll it up", target.describe());
     Ok(())
 }
@@ -171,28 +172,32 @@ async fn churn(target: &Target, percent: f64) -> Result<()> {
     let mut client = target.connect().await?;
     let transaction = client.transaction().await.context("could not begin the churn's transaction")?;
     let started = queries::CHURN_STARTED.query_one(&transaction, &[&percent]).await?;
-    let week: NaiveDate = started.get("week_beginning");
+    let week: NaiveDate = column(&started, "week_beginning")?;
     queries::CHURN_APPLIED.run_script(&transaction).await?;
     transaction.commit().await.context("could not commit the churn")?;
-    print_measures(&queries::CHURN_SUMMARY.query(&client, &[]).await?);
+    print_measures(&queries::CHURN_SUMMARY.query(&client, &[]).await?)?;
     info!(%week, percent, "churn applied");
     Ok(())
 }
 
 async fn is_generated(target: &Target) -> Result<bool> {
     let client = target.connect().await?;
-    Ok(queries::GENERATED.query_one(&client, &[]).await?.get(0))
+    queries::GENERATED.value(&client, &[]).await
 }
 
 /// Runs the statement that `query` builds (quoted by the server) for a database name.
 async fn run_statement(server: &Client, query: &crate::queries::Query, database: &str) -> Result<()> {
-    let statement: String = query.query_one(server, &[&database]).await?.get(0);
+    let statement: String = query.value(server, &[&database]).await?;
     server.batch_execute(&statement).await.with_context(|| format!("{statement} failed"))
 }
 
-fn print_measures(rows: &[tokio_postgres::Row]) {
-    let rows: Vec<Vec<String>> = rows.iter().map(|row| vec![row.get(0), row.get(1)]).collect();
+fn print_measures(rows: &[tokio_postgres::Row]) -> Result<()> {
+    let rows = rows
+        .iter()
+        .map(|row| Ok(vec![column(row, "measure")?, column(row, "value")?]))
+        .collect::<Result<Vec<Vec<String>>>>()?;
     print!("{}", table::render(&["measure", "value"], &rows));
+    Ok(())
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {

@@ -3,7 +3,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use crate::connection::RollupDatabase;
-use crate::queries::inspect;
+use crate::queries::{column, inspect};
 use crate::table;
 
 /// Print the weekly report as a table.
@@ -22,16 +22,16 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<()> {
     let client = options.rollup.target()?.connect().await?;
     let rows = inspect::WEEKLY_REPORT.query(&client, &[]).await?;
-    let cells: Vec<Vec<String>> = rows
+    let cells = rows
         .iter()
         .map(|row| {
-            vec![
-                row.get::<_, NaiveDate>(0).to_string(),
-                row.get::<_, i64>(1).to_string(),
-                row.get::<_, i64>(2).to_string(),
-            ]
+            Ok(vec![
+                column::<NaiveDate>(row, "WeekBeginning")?.to_string(),
+                column::<i64>(row, "OutstandingRentals")?.to_string(),
+                column::<i64>(row, "ReturnedRentals")?.to_string(),
+            ])
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     print!("{}", table::render(&["WeekBeginning", "OutstandingRentals", "ReturnedRentals"], &cells));
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 
 use crate::connection::RollupDatabase;
-use crate::queries::{bookkeeping, verify};
+use crate::queries::{bookkeeping, column, verify};
 use crate::table;
 
 /// Check the rollup tables against the source, computed another way.
@@ -34,16 +34,15 @@ pub async fn run(options: Options) -> Result<()> {
     let target = options.rollup.target()?;
     let mut client = target.connect().await?;
     let present = bookkeeping::SCHEMA_PRESENT.query_one(&client, &[]).await?;
-    let built = match present.get::<_, bool>("migrated") && present.get::<_, bool>("linked") {
+    let built = match column::<bool>(&present, "migrated")? && column::<bool>(&present, "linked")? {
         true => bookkeeping::BUILD_SETTINGS.query_opt(&client, &[]).await?,
         false => None,
     };
     let Some(built) = built else {
         bail!("nothing to verify: {} has never been built; run `rollup run` first", target.describe());
     };
-    let time_zone: String = built.get("time_zone");
-    let through: Option<NaiveDate> =
-        bookkeeping::LAST_THROUGH.query_opt(&client, &[]).await?.and_then(|row| row.get(0));
+    let time_zone: String = column(&built, "time_zone")?;
+    let through: Option<NaiveDate> = bookkeeping::LAST_THROUGH.value_opt(&client, &[]).await?.flatten();
 
     let transaction = client.transaction().await?;
     bookkeeping::TRANSACTION_SETTINGS.query_one(&transaction, &[&VERIFY_WORK_MEM]).await?;
@@ -67,7 +66,7 @@ pub async fn run(options: Options) -> Result<()> {
     if differences.is_empty() {
         return film_weekly_differs(&film_differences);
     }
-    print!("{}", side_by_side(&differences));
+    print!("{}", side_by_side(&differences)?);
     if !film_differences.is_empty() {
         println!();
         let _ = film_weekly_differs(&film_differences);
@@ -88,8 +87,8 @@ const CATCH_UP: &str = "`rollup run --reconcile-every 0` brings them up to date 
 
 /// Prints the first differing rows of rollup.film_weekly and fails with how many differ.
 fn film_weekly_differs(rows: &[tokio_postgres::Row]) -> Result<()> {
-    print!("{}", side_by_side(rows));
-    let total: i64 = rows[0].get("differing");
+    print!("{}", side_by_side(rows)?);
+    let total: i64 = column(&rows[0], "differing")?;
     bail!(
         "{total} row(s) of rollup.film_weekly differ from the source (the first {} listed above); \
          {CATCH_UP}",
@@ -99,7 +98,7 @@ fn film_weekly_differs(rows: &[tokio_postgres::Row]) -> Result<()> {
 
 /// The difference rows as a table: key columns as they are, `stored_x` and `expected_x` as
 /// "x (stored)" and "x (source)", a missing side as "-". The `differing` total is left out.
-fn side_by_side(rows: &[tokio_postgres::Row]) -> String {
+fn side_by_side(rows: &[tokio_postgres::Row]) -> Result<String> {
     use tokio_postgres::types::Type;
     let columns: Vec<(usize, String)> = rows[0]
         .columns()
@@ -116,22 +115,22 @@ fn side_by_side(rows: &[tokio_postgres::Row]) -> String {
             (index, header)
         })
         .collect();
-    let cells: Vec<Vec<String>> = rows
+    let cell = |row: &tokio_postgres::Row, index: usize| -> Result<String> {
+        let name = row.columns()[index].name();
+        let text = match *row.columns()[index].type_() {
+            Type::DATE => column::<Option<NaiveDate>>(row, name)?.map(|value| value.to_string()),
+            Type::INT4 => column::<Option<i32>>(row, name)?.map(|value| value.to_string()),
+            Type::INT8 => column::<Option<i64>>(row, name)?.map(|value| value.to_string()),
+            ref other => {
+                bail!("verify cannot print column {name} of type {other}; cast it to bigint in the query")
+            }
+        };
+        Ok(text.unwrap_or_else(|| String::from("-")))
+    };
+    let cells = rows
         .iter()
-        .map(|row| {
-            columns
-                .iter()
-                .map(|(index, _)| {
-                    let text = match *row.columns()[*index].type_() {
-                        Type::DATE => row.get::<_, Option<NaiveDate>>(index).map(|value| value.to_string()),
-                        Type::INT4 => row.get::<_, Option<i32>>(index).map(|value| value.to_string()),
-                        _ => row.get::<_, Option<i64>>(index).map(|value| value.to_string()),
-                    };
-                    text.unwrap_or_else(|| String::from("-"))
-                })
-                .collect()
-        })
-        .collect();
+        .map(|row| columns.iter().map(|(index, _)| cell(row, *index)).collect::<Result<Vec<_>>>())
+        .collect::<Result<Vec<_>>>()?;
     let headers: Vec<&str> = columns.iter().map(|(_, header)| header.as_str()).collect();
-    table::render(&headers, &cells)
+    Ok(table::render(&headers, &cells))
 }

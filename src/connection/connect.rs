@@ -105,7 +105,8 @@ impl Target {
             .query_one("SELECT current_setting('server_version_num')::integer", &[])
             .await
             .with_context(|| format!("could not ask the {} database for its version", self.role))?
-            .get(0);
+            .try_get(0)
+            .with_context(|| format!("could not read the {} database's version", self.role))?;
         if version < MINIMUM_SERVER_VERSION {
             bail!(
                 "the {} database {} runs PostgreSQL {}; pagila-rollup needs {} or later",

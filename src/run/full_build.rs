@@ -69,9 +69,9 @@ pub struct Loaded {
 pub async fn load(client: &mut Client, source: &Target, time_zone: &str) -> Result<Loaded> {
     build::STAGING_DROPPED.run_script(client).await?;
     let transaction = client.transaction().await.context("could not begin loading the source")?;
-    let watermark: DateTime<Utc> = transaction.query_one("SELECT now()", &[]).await?.get(0);
+    let watermark: DateTime<Utc> = build::SNAPSHOT_STARTED.value(&transaction, &[]).await?;
     build::STAGING_TABLES.run_script(&transaction).await?;
-    let copy_out: String = steps::FULL_RENTAL_SHADOW_OUT.query_one(&transaction, &[&time_zone]).await?.get(0);
+    let copy_out: String = steps::FULL_RENTAL_SHADOW_OUT.value(&transaction, &[&time_zone]).await?;
 
     let mut source_client = source.connect().await?;
     let snapshot = source_client

@@ -88,7 +88,7 @@ pub(crate) async fn gather_changes(
     outcome.buckets_compared = column(&counts, "buckets_compared")?;
     outcome.buckets_repulled = column(&counts, "buckets_repulled")?;
     let nothing_changed: bool =
-        bookkeeping::NOTHING_CHANGED.query_one(transaction, &[&options.through, time_zone]).await?.get(0);
+        bookkeeping::NOTHING_CHANGED.value(transaction, &[&options.through, time_zone]).await?;
     if nothing_changed {
         info!("nothing changed since the last run: no day, week or finding to recompute");
         return Ok(false);
@@ -164,7 +164,7 @@ pub(crate) async fn repull_differing_buckets(transaction: &tokio_postgres::Trans
     let started = Instant::now();
     let mut rows = 0;
     for bucket in &mismatched {
-        let bucket: i32 = bucket.get(0);
+        let bucket: i32 = column(bucket, "bucket")?;
         rows += steps::REPULLED_RENTAL.execute(transaction, &[&BUCKET_SIZE, &bucket]).await?;
     }
     info!(

@@ -28,20 +28,18 @@ pub(crate) async fn link_source(
     };
     if !full {
         let current: bool = bookkeeping::LINK_CURRENT
-            .query_one(transaction, &[host, port, database, user, password, &tables, options])
+            .value(transaction, &[host, port, database, user, password, &tables, options])
             .await
-            .with_context(could_not)?
-            .get(0);
+            .with_context(could_not)?;
         if current {
             info!(step = "01_link_source", "source link unchanged: kept");
             return Ok(());
         }
     }
-    let row = steps::LINK_SOURCE
-        .query_one(transaction, &[host, port, database, user, password, &"public", &tables, options])
+    let imported: Vec<String> = steps::LINK_SOURCE
+        .value(transaction, &[host, port, database, user, password, &"public", &tables, options])
         .await
         .with_context(could_not)?;
-    let imported: Vec<String> = row.get(0);
     let missing: Vec<&str> = REQUIRED_SOURCE_TABLES
         .iter()
         .copied()
@@ -64,7 +62,7 @@ pub(crate) async fn link_source(
 pub(crate) async fn capture_on_source(source_client: &Client, source: &Target) -> Result<bool> {
     match capture::PRESENT.query_opt(source_client, &[]).await? {
         None => Ok(false),
-        Some(row) if row.get::<_, bool>("readable") => Ok(true),
+        Some(row) if column::<bool>(&row, "readable")? => Ok(true),
         Some(_) => {
             warn!(
                 source = %source.describe(),

@@ -3,12 +3,12 @@
 //! does not get the lock fails with exit code 3 and leaves no trace in rollup.etl_run.
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 use tracing::{info, warn};
 
 use crate::connection::Target;
 use crate::errors;
-use crate::queries::{bookkeeping, safeguards};
+use crate::queries::{bookkeeping, column, safeguards};
 use crate::reliability::RunControl;
 
 /// Key of the advisory lock that serialises runs (any constant; "pagila-r" in ASCII).
@@ -22,7 +22,7 @@ pub(crate) async fn acquire_run_lock(
     rollup: &Target,
     control: &RunControl,
 ) -> Result<()> {
-    let acquired: bool = bookkeeping::RUN_LOCK_TRY.query_one(client, &[&RUN_LOCK_KEY]).await?.get(0);
+    let acquired: bool = bookkeeping::RUN_LOCK_TRY.value(client, &[&RUN_LOCK_KEY]).await?;
     if acquired {
         return Ok(());
     }
@@ -67,29 +67,12 @@ pub(crate) async fn acquire_run_lock(
 /// The error of a run that did not get the run lock, naming the session that holds it: `why` it
 /// did not wait (longer), and how to wait (`instead`).
 pub(crate) async fn run_locked(client: &Client, rollup: &Target, why: &str, instead: &str) -> anyhow::Error {
-    let holder = match safeguards::RUN_LOCK_HOLDER.query_opt(client, &[&RUN_LOCK_KEY]).await {
-        Ok(Some(row)) => {
-            let pid: i32 = row.get("pid");
-            let mut about = format!(" (server process {pid}");
-            if let Some(application) = row.get::<_, Option<String>>("application_name") {
-                about.push_str(&format!(", {application}"));
-            }
-            if let Some(client_addr) = row.get::<_, Option<String>>("client_addr") {
-                about.push_str(&format!(" from {client_addr}"));
-            }
-            if let Some(since) = row.get::<_, Option<DateTime<Utc>>>("backend_start") {
-                about.push_str(&format!(", connected {}", since.format("%Y-%m-%d %H:%M:%S UTC")));
-            }
-            about.push(')');
-            let stuck = format!(
-                "; if it is stuck, end it with SELECT pg_terminate_backend({pid}) on the rollup database"
-            );
-            (about, stuck)
-        }
-        // It finished in the meantime, or its session is not visible to this role.
+    let (about, stuck) = match safeguards::RUN_LOCK_HOLDER.query_opt(client, &[&RUN_LOCK_KEY]).await {
+        Ok(Some(row)) => describe_holder(&row).unwrap_or_default(),
+        // It finished in the meantime, or its session is not visible to this role: the error
+        // still says what happened, without naming the holder.
         Ok(None) | Err(_) => (String::new(), String::new()),
     };
-    let (about, stuck) = holder;
     anyhow::Error::new(errors::RunLocked {
         message: format!(
             "another `rollup run` holds the run lock of the rollup database {}{about}, and {why}: nothing was done. \
@@ -106,4 +89,24 @@ pub(crate) async fn release_run_lock(client: &Client) {
     if let Err(error) = bookkeeping::RUN_LOCK_RELEASE.execute(client, &[&RUN_LOCK_KEY]).await {
         warn!("could not release the run lock (it goes with the connection): {}", errors::render(&error));
     }
+}
+
+/// The lock holder's session for the error message (` (server process ..., app from ..., connected
+/// ...)`) and how to end it.
+fn describe_holder(row: &Row) -> Result<(String, String)> {
+    let pid: i32 = column(row, "pid")?;
+    let mut about = format!(" (server process {pid}");
+    if let Some(application) = column::<Option<String>>(row, "application_name")? {
+        about.push_str(&format!(", {application}"));
+    }
+    if let Some(client_addr) = column::<Option<String>>(row, "client_addr")? {
+        about.push_str(&format!(" from {client_addr}"));
+    }
+    if let Some(since) = column::<Option<DateTime<Utc>>>(row, "backend_start")? {
+        about.push_str(&format!(", connected {}", since.format("%Y-%m-%d %H:%M:%S UTC")));
+    }
+    about.push(')');
+    let stuck =
+        format!("; if it is stuck, end it with SELECT pg_terminate_backend({pid}) on the rollup database");
+    Ok((about, stuck))
 }

@@ -67,10 +67,8 @@ pub async fn execute(options: &Options) -> Result<Outcome> {
     let mode::Decision { mode, cutoff, reason } = mode::choose_mode(&client, options).await?;
     info!(mode = mode.as_str(), "{reason}");
 
-    let run_id: i64 = bookkeeping::START_RUN
-        .query_one(&client, &[&mode.as_str(), &options.timezone, &options.through])
-        .await?
-        .get(0);
+    let run_id: i64 =
+        bookkeeping::START_RUN.value(&client, &[&mode.as_str(), &options.timezone, &options.through]).await?;
     info!(run_id, mode = mode.as_str(), time_zone = %options.timezone, "run started");
 
     let plan = incremental::Plan { cutoff, capture };

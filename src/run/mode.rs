@@ -72,8 +72,7 @@ pub(crate) async fn choose_mode(client: &Client, options: &Options) -> Result<De
     if week_start != WEEK_START {
         return full(format!("weeks started on {week_start}, now on {WEEK_START}: rebuilding from scratch"));
     }
-    let cutoff: Option<DateTime<Utc>> =
-        bookkeeping::CURSOR.query_opt(client, &[&options.lookback]).await?.and_then(|row| row.get(0));
+    let cutoff: Option<DateTime<Utc>> = bookkeeping::CURSOR.value_opt(client, &[&options.lookback]).await?;
     match cutoff {
         Some(cutoff) => Ok(Decision {
             mode: Mode::Incremental,

@@ -9,7 +9,7 @@ use tracing::warn;
 use crate::commands::run::Options;
 use crate::connection::Target;
 use crate::errors;
-use crate::queries::{bookkeeping, safeguards};
+use crate::queries::{bookkeeping, column, safeguards};
 
 /// Every check of the run's settings, the same for a run and its `--dry-run`. `migrated`: the
 /// rollup database has its schema (a dry run may come before the first migration), which lets the
@@ -51,7 +51,7 @@ async fn check_through(
     });
     let first: Option<DateTime<Utc>> =
         match safeguards::FIRST_RENTAL.query_one(source_client, &[&counted_from]).await {
-            Ok(row) => row.get(0),
+            Ok(row) => column(&row, "first_rental")?,
             Err(error) if errors::sqlstate(&error) == Some("42P01") => return Ok(()),
             Err(error) => {
                 return Err(error.context(format!(
@@ -63,8 +63,7 @@ async fn check_through(
     let Some(first) = first else {
         return Ok(());
     };
-    let first_day: NaiveDate =
-        safeguards::LOCAL_DATE.query_one(client, &[&first, &options.timezone]).await?.get(0);
+    let first_day: NaiveDate = safeguards::LOCAL_DATE.value(client, &[&first, &options.timezone]).await?;
     if through < first_day {
         bail!(
             "--through {through} is before the first rental in the source ({first_day}, {}): the weeks start with \
@@ -80,8 +79,8 @@ async fn check_through(
 /// the role the rollup reads the source as should have a statement_timeout (README, "Least
 /// privilege"). Says so when it has none; never fails the run for it.
 pub(crate) async fn warn_without_statement_timeout(source_client: &Client, source: &Target) {
-    if let Ok(row) = safeguards::SOURCE_STATEMENT_TIMEOUT.query_one(source_client, &[]).await
-        && row.get::<_, String>(0) == "0"
+    if let Ok(timeout) = safeguards::SOURCE_STATEMENT_TIMEOUT.value::<String>(source_client, &[]).await
+        && timeout == "0"
     {
         warn!(
             source = %source.describe(),
@@ -92,13 +91,9 @@ pub(crate) async fn warn_without_statement_timeout(source_client: &Client, sourc
 }
 
 async fn check_lookback(client: &Client, lookback: &str) -> Result<()> {
-    let valid: bool = bookkeeping::LOOKBACK_VALID
-        .query_one(client, &[&lookback])
-        .await
-        .with_context(|| {
-            format!("--lookback / ROLLUP_LOOKBACK '{lookback}' is not a PostgreSQL interval such as '1 hour' or '30 minutes'")
-        })?
-        .get(0);
+    let valid: bool = bookkeeping::LOOKBACK_VALID.value(client, &[&lookback]).await.with_context(|| {
+        format!("--lookback / ROLLUP_LOOKBACK '{lookback}' is not a PostgreSQL interval such as '1 hour' or '30 minutes'")
+    })?;
     if !valid {
         bail!("--lookback / ROLLUP_LOOKBACK '{lookback}' is negative; give a duration such as '1 hour'");
     }
@@ -109,7 +104,7 @@ async fn check_time_zone(client: &Client, time_zone: &str) -> Result<()> {
     // pg_timezone_names reads the whole time zone database (55 ms); the zone the tables were
     // built with was checked then.
     if let Some(built) = bookkeeping::BUILD_SETTINGS.query_opt(client, &[]).await?
-        && built.get::<_, String>("time_zone") == time_zone
+        && column::<String>(&built, "time_zone")? == time_zone
     {
         return Ok(());
     }

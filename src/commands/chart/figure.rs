@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 
 use super::sizes::Sizes;
 use crate::connection::Target;
-use crate::queries::{bookkeeping, inspect};
+use crate::queries::{bookkeeping, column, inspect};
 
 /// One line of a panel. Lines often coincide (a week's rentals all returned the next week, or
 /// several measures at zero for weeks), so each measure also has its own marker shape and its own
@@ -59,25 +59,23 @@ pub(super) const COPIES: RGBColor = RGBColor(110, 110, 110);
 /// The figure `rollup chart` draws, read from the rollup database: the whole shop, or with `film`
 /// that film per store.
 pub(super) async fn load(client: &Client, target: &Target, film: Option<i32>) -> Result<Figure> {
-    let migrated: bool = bookkeeping::SCHEMA_PRESENT.query_one(client, &[]).await?.get("migrated");
+    let migrated: bool = column(&bookkeeping::SCHEMA_PRESENT.query_one(client, &[]).await?, "migrated")?;
     if !migrated {
         bail!("the rollup database {} is not migrated yet: run `rollup run` first", target.describe());
     }
     let summary = inspect::STATUS_SUMMARY.query_one(client, &[]).await?;
-    let (Some(first), Some(last)) =
-        (summary.get::<_, Option<NaiveDate>>("first_week"), summary.get::<_, Option<NaiveDate>>("last_week"))
-    else {
+    let (Some(first), Some(last)) = (
+        column::<Option<NaiveDate>>(&summary, "first_week")?,
+        column::<Option<NaiveDate>>(&summary, "last_week")?,
+    ) else {
         bail!("the rollup database {} holds no weeks yet: run `rollup run` first", target.describe());
     };
-    let time_zone: String = summary.get::<_, Option<String>>("time_zone").unwrap_or_else(|| "UTC".into());
+    let time_zone: String = column::<Option<String>>(&summary, "time_zone")?.unwrap_or_else(|| "UTC".into());
     let x_description = format!("week beginning (Monday 00:00, {time_zone})");
 
     let figure = match film {
         None => {
             let rows = inspect::CHART_WEEKLY.query(client, &[]).await?;
-            let column = |name: &str| -> Vec<(NaiveDate, i64)> {
-                rows.iter().map(|row| (row.get("week_beginning"), row.get(name))).collect()
-            };
             Figure {
                 title: format!("Rentals per week, all stores, {first} .. {last}"),
                 x_description,
@@ -86,9 +84,9 @@ pub(super) async fn load(client: &Client, target: &Target, film: Option<i32>) ->
                 panels: vec![Panel {
                     caption: None,
                     series: measures(
-                        column("outstanding_rentals"),
-                        column("rented_rentals"),
-                        column("returned_rentals"),
+                        points(&rows, "outstanding_rentals")?,
+                        points(&rows, "rented_rentals")?,
+                        points(&rows, "returned_rentals")?,
                     ),
                 }],
             }
@@ -100,7 +98,7 @@ pub(super) async fn load(client: &Client, target: &Target, film: Option<i32>) ->
                     target.describe()
                 );
             };
-            let title: String = film_row.get("title");
+            let title: String = column(&film_row, "title")?;
             let rows = inspect::CHART_FILM_WEEKLY.query(client, &[&film]).await?;
             if rows.is_empty() {
                 bail!("film {film} ({title}) has no copy in any store: nothing to chart");
@@ -110,7 +108,7 @@ pub(super) async fn load(client: &Client, target: &Target, film: Option<i32>) ->
                 x_description,
                 first,
                 last,
-                panels: film_panels(&rows),
+                panels: film_panels(&rows)?,
             }
         }
     };
@@ -152,26 +150,35 @@ pub(super) fn measures(
     ]
 }
 
+/// One measure of rows ordered by week: (week_beginning, the measure) per row.
+fn points(rows: &[tokio_postgres::Row], measure: &str) -> Result<Vec<(NaiveDate, i64)>> {
+    rows.iter().map(|row| Ok((column(row, "week_beginning")?, column(row, measure)?))).collect()
+}
+
 /// One panel per store, from rows ordered by store and week.
-fn film_panels(rows: &[tokio_postgres::Row]) -> Vec<Panel> {
+fn film_panels(rows: &[tokio_postgres::Row]) -> Result<Vec<Panel>> {
+    let stores = rows.iter().map(|row| column::<i32>(row, "store_id")).collect::<Result<Vec<_>>>()?;
     let mut panels = Vec::new();
-    for store_rows in rows.chunk_by(|a, b| a.get::<_, i32>("store_id") == b.get::<_, i32>("store_id")) {
-        let store: i32 = store_rows[0].get("store_id");
-        let copies: i64 = store_rows[0].get("copies");
-        let column = |name: &str| -> Vec<(NaiveDate, i64)> {
-            store_rows.iter().map(|row| (row.get("week_beginning"), row.get(name))).collect()
-        };
-        let mut series =
-            measures(column("outstanding_rentals"), column("rented_rentals"), column("returned_rentals"));
+    let mut start = 0;
+    for same_store in stores.chunk_by(|a, b| a == b) {
+        let store_rows = &rows[start..start + same_store.len()];
+        start += same_store.len();
+        let store = same_store[0];
+        let copies: i64 = column(&store_rows[0], "copies")?;
+        let mut series = measures(
+            points(store_rows, "outstanding_rentals")?,
+            points(store_rows, "rented_rentals")?,
+            points(store_rows, "returned_rentals")?,
+        );
         series.push(Series {
             label: format!("copies held now ({copies})"),
             color: COPIES,
             width: 2.0,
             dashed: true,
             marker: Marker::None,
-            points: column("copies"),
+            points: points(store_rows, "copies")?,
         });
         panels.push(Panel { caption: Some(format!("store {store}")), series });
     }
-    panels
+    Ok(panels)
 }

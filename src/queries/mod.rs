@@ -4,9 +4,13 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use postgres_types::ToSql;
+use postgres_types::{FromSql, ToSql};
 use tokio_postgres::{GenericClient, Row};
 use tracing::{debug, info};
+
+mod hooks;
+use hooks::explain_hook;
+pub use hooks::failpoint;
 
 /// One SQL statement from `queries/`, with `$n` parameters.
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +21,7 @@ pub struct Query {
 
 macro_rules! query {
     ($path:literal) => {
-        Query { name: $path, sql: include_str!(concat!("../queries/", $path)) }
+        Query { name: $path, sql: include_str!(concat!("../../queries/", $path)) }
     };
 }
 
@@ -153,6 +157,7 @@ pub mod inspect {
 pub mod build {
     use super::Query;
     pub const STAGING_DROPPED: Query = query!("build/staging_dropped.sql");
+    pub const SNAPSHOT_STARTED: Query = query!("build/snapshot_started.sql");
     pub const STAGING_TABLES: Query = query!("build/staging_tables.sql");
     pub const STAGING_INDEX_STATEMENTS: Query = query!("build/staging_index_statements.sql");
     pub const STAGING_ANALYZED: Query = query!("build/staging_analyzed.sql");
@@ -284,6 +289,31 @@ impl Query {
         client.query_opt(self.sql, params).await.with_context(|| self.failed())
     }
 
+    /// The value of a query that returns one row of one column, with an error that names the
+    /// query when the row is missing or the value does not fit `T`.
+    pub async fn value<T: for<'r> FromSql<'r>>(
+        &self,
+        client: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<T> {
+        let row = self.query_one(client, params).await?;
+        row.try_get(0).with_context(|| format!("could not read the result of {}", self.name))
+    }
+
+    /// Like [`Query::value`] for a query that may return no row.
+    pub async fn value_opt<T: for<'r> FromSql<'r>>(
+        &self,
+        client: &impl GenericClient,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<T>> {
+        match self.query_opt(client, params).await? {
+            Some(row) => Ok(Some(
+                row.try_get(0).with_context(|| format!("could not read the result of {}", self.name))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// `02_pulled_rental` for `pipeline/02_pulled_rental.sql`.
     pub fn step_name(&self) -> &'static str {
         let file = self.name.rsplit('/').next().unwrap_or(self.name);
@@ -302,83 +332,8 @@ pub async fn with_progress<T>(step: &str, work: impl Future<Output = T>) -> T {
     crate::progress::watch(step, crate::progress::Source::Clock, work).await
 }
 
-/// A test hook: `ROLLUP_FAILPOINT=<step>` makes a run fail right after that step, and
-/// `ROLLUP_FAILPOINT=<step>:pause` makes it wait there (for a test to kill it), so tests can
-/// break a run at a chosen point deterministically. With `ROLLUP_FAILPOINT_RESUME=<file>` as
-/// well, a paused run goes on once that file exists (for a test to break something under it
-/// first, such as a server). Unset in normal use.
-#[cfg(feature = "test-hooks")]
-pub async fn failpoint(step: &str) -> Result<()> {
-    let Ok(setting) = std::env::var("ROLLUP_FAILPOINT") else {
-        return Ok(());
-    };
-    let (name, action) = setting.split_once(':').unwrap_or((setting.as_str(), "fail"));
-    if name != step {
-        return Ok(());
-    }
-    if action == "pause" {
-        let resume = std::env::var_os("ROLLUP_FAILPOINT_RESUME").map(std::path::PathBuf::from);
-        tracing::warn!(step, "failpoint: pausing until killed or resumed");
-        let paused = Instant::now();
-        while paused.elapsed() < std::time::Duration::from_secs(3600) {
-            if resume.as_ref().is_some_and(|file| file.exists()) {
-                tracing::warn!(step, "failpoint: resumed");
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
-    anyhow::bail!("failpoint {step} reached (ROLLUP_FAILPOINT)")
-}
-
-/// Without the `test-hooks` feature (release builds) there are no failpoints.
-#[cfg(not(feature = "test-hooks"))]
-pub async fn failpoint(_step: &str) -> Result<()> {
-    Ok(())
-}
-
-/// A test hook: with `ROLLUP_EXPLAIN_STEPS=<file>`, every step run through [`Query::run_step`] or
-/// [`Query::run_step_one`] is first explained (`EXPLAIN (FORMAT JSON)`, with its parameters, so the
-/// plan is the one it then runs) and a line `<step>\t<plan>` appended to the file, for a test to
-/// check which access paths a run takes. Unset in normal use.
-#[cfg(feature = "test-hooks")]
-async fn explain_hook(
-    query: &Query,
-    client: &impl GenericClient,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<()> {
-    let Some(file) = std::env::var_os("ROLLUP_EXPLAIN_STEPS") else {
-        return Ok(());
-    };
-    // Only what EXPLAIN takes: not ANALYZE, a COPY or other utility statements.
-    let statement = query.sql.lines().filter(|line| !line.trim_start().starts_with("--")).collect::<String>();
-    let keyword = statement.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-    if !["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "CREATE"].contains(&keyword.as_str()) {
-        return Ok(());
-    }
-    let plan: serde_json::Value = client
-        .query_one(&format!("EXPLAIN (FORMAT JSON) {}", query.sql), params)
-        .await
-        .with_context(|| format!("could not explain {}", query.name))?
-        .get(0);
-    use std::io::Write;
-    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
-    writeln!(out, "{}\t{plan}", query.step_name())?;
-    Ok(())
-}
-
-/// Without the `test-hooks` feature (release builds) no plan is recorded.
-#[cfg(not(feature = "test-hooks"))]
-async fn explain_hook(
-    _query: &Query,
-    _client: &impl GenericClient,
-    _params: &[&(dyn ToSql + Sync)],
-) -> Result<()> {
-    Ok(())
-}
-
 /// A column of a row, by name, with an error that names the column (tokio-postgres names only
 /// its position when the type does not fit).
-pub fn column<'a, T: postgres_types::FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
+pub fn column<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
     row.try_get(name).with_context(|| format!("could not read column {name}"))
 }
