@@ -95,7 +95,8 @@ compose() {
 make_command() {
     local words=()
     [[ $SOURCE_PORT == 55432 ]] || words+=("SOURCE_PORT=$SOURCE_PORT")
-    [[ $ROLLUP_PORT == 55433 ]] || words+=("ROLLUP_PORT=$ROLLUP_PORT")
+    [[ $PLAIN_ROLLUP_PORT == 55433 ]] || words+=("ROLLUP_PORT=$PLAIN_ROLLUP_PORT")
+    [[ $CITUS != 1 || $ROLLUP_PORT == 55434 ]] || words+=("CITUS_PORT=$ROLLUP_PORT")
     [[ $MODE == docker && ${PG_MODE:-auto} == docker ]] && words+=("PG_MODE=docker")
     [[ $CITUS == 1 ]] && words+=("CITUS=1")
     words+=(make "$@")
@@ -228,9 +229,14 @@ bench_citus() {
     mkdir -p "$logs"
     rm -f "$logs"/*.log
     local source_admin=${SOURCE_URL%/*}/$database
+    source_is_loaded || load_source
     if [[ $(pg_psql "$SOURCE_PORT" "$PASSWORD" postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'") != 1 ]]; then
         echo "generating $rentals rentals into $database ..." >&2
-        rollup generate --rentals "$rentals" --into "$database" >&2
+        # A generation that fails leaves no half-made database for the next bench to take.
+        rollup generate --rentals "$rentals" --into "$database" >&2 || {
+            pg_psql "$SOURCE_PORT" "$PASSWORD" postgres --quiet -c "DROP DATABASE IF EXISTS $database" >/dev/null
+            die "rollup generate failed"
+        }
     fi
     local plain_url="postgres://postgres:$PASSWORD@127.0.0.1:$PLAIN_ROLLUP_PORT/rollup_bench"
     local citus_url="postgres://postgres:$PASSWORD@127.0.0.1:$ROLLUP_PORT/rollup_bench"
