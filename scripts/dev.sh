@@ -255,8 +255,14 @@ bench_citus() {
         done
         ROLLUP_URL=$citus_url SOURCE_URL=$source_admin FDW_SOURCE_URL=$source_admin rollup verify >&2
     done
-    bench_citus_report "$rentals" "$repeat" "$logs" >"$ROOT/bench/results-citus.md.new"
-    mv "$ROOT/bench/results-citus.md.new" "$ROOT/bench/results-citus.md"
+    local results=$ROOT/bench/results-citus.md marker='<!-- analysis: kept by make bench -->'
+    bench_citus_report "$rentals" "$repeat" "$logs" >"$results.new"
+    # The hand-written analysis below the marker stays, as in bench/results.md.
+    if [[ -f $results ]] && grep -qF -- "$marker" "$results"; then
+        printf '\n' >>"$results.new"
+        sed -n "/^$marker\$/,\$p" "$results" >>"$results.new"
+    fi
+    mv "$results.new" "$results"
     echo "wrote bench/results-citus.md (logs in $logs)" >&2
 }
 
