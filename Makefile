@@ -2,6 +2,9 @@
 # run by hand, in CI and on a fresh machine. Connection URLs never appear on a command line here:
 # scripts/dev.sh passes them to `rollup` through the environment.
 #
+#   make citus   `make run` with the rollup database on a local Citus cluster (a coordinator and
+#                two workers under .pg/citus-*; Citus built from ../shared/citus when missing,
+#                scripts/citus.sh); the same as `make run CITUS=1`. docs/citus.md
 #   make run     check Pagila's files (PAGILA_DIR or a download, kept in .pg/pagila), build, start
 #                the source and rollup servers, load Pagila if needed, run the pipeline, print the
 #                weekly report (PG_MODE=docker for Docker Compose)
@@ -22,7 +25,10 @@ PREFIX ?= /usr/local
 # Where cargo puts the binary; it honours CARGO_TARGET_DIR, and so must install.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run reset test bench env psql down build lint install
+.PHONY: run citus reset test bench env psql down build lint install
+
+# CITUS=1 on make's command line reaches scripts/dev.sh (every target: run, reset, env, psql, bench).
+export CITUS
 
 # Not `run: build`: Pagila's files, the server binaries and psql are checked first, so anything
 # missing shows in seconds, not after a four-minute build. A failed build says what still runs.
@@ -30,6 +36,9 @@ run:
 	@scripts/dev.sh prepare
 	@$(MAKE) --no-print-directory build || { scripts/dev.sh running; exit 1; }
 	@scripts/dev.sh run
+
+citus:
+	@$(MAKE) --no-print-directory run CITUS=1
 
 reset:
 	@scripts/dev.sh reset

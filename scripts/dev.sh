@@ -28,6 +28,15 @@ SOURCE_PORT=${SOURCE_PORT:-55432}
 ROLLUP_PORT=${ROLLUP_PORT:-55433}
 SOURCE_DB=pagila
 ROLLUP_DB=rollup
+# CITUS=1 (`make citus`, `make run CITUS=1`): the rollup database on a Citus cluster instead, a
+# coordinator and two workers under .pg/citus-*, native only (docs/citus.md); the source stays a
+# plain server. ROLLUP_PORT is then the coordinator's, the workers' the two ports after it.
+CITUS=${CITUS:-${ROLLUP_CITUS:-}}
+PLAIN_ROLLUP_PORT=$ROLLUP_PORT
+if [[ $CITUS == 1 ]]; then
+    ROLLUP_PORT=${CITUS_PORT:-55434}
+    CITUS_WORKER_PORTS=("$((ROLLUP_PORT + 1))" "$((ROLLUP_PORT + 2))")
+fi
 # Where `make build` puts it; cargo honours CARGO_TARGET_DIR, so do we.
 ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/rollup}
 PAGILA=$STATE/pagila
@@ -48,6 +57,8 @@ choose_mode() {
     esac
 }
 MODE=$(choose_mode)
+[[ $CITUS != 1 || $MODE == native ]] ||
+    die "CITUS=1 runs native clusters only; docker/compose.citus.yaml is the Citus variant for Docker (docs/citus.md)"
 
 # password FILE: the password kept in .pg/FILE, generated on first use.
 password() {
@@ -84,8 +95,10 @@ compose() {
 make_command() {
     local words=()
     [[ $SOURCE_PORT == 55432 ]] || words+=("SOURCE_PORT=$SOURCE_PORT")
-    [[ $ROLLUP_PORT == 55433 ]] || words+=("ROLLUP_PORT=$ROLLUP_PORT")
+    [[ $PLAIN_ROLLUP_PORT == 55433 ]] || words+=("ROLLUP_PORT=$PLAIN_ROLLUP_PORT")
+    [[ $CITUS != 1 || $ROLLUP_PORT == 55434 ]] || words+=("CITUS_PORT=$ROLLUP_PORT")
     [[ $MODE == docker && ${PG_MODE:-auto} == docker ]] && words+=("PG_MODE=docker")
+    [[ $CITUS == 1 ]] && words+=("CITUS=1")
     words+=(make "$@")
     echo "${words[*]}"
 }
@@ -125,7 +138,12 @@ running() {
             pg_as_owner "$bin/pg_ctl" status -D "$STATE/source" >/dev/null 2>&1 &&
                 up+=("source server on 127.0.0.1:$SOURCE_PORT (data in $STATE/source)")
             pg_as_owner "$bin/pg_ctl" status -D "$STATE/rollup" >/dev/null 2>&1 &&
-                up+=("rollup server on 127.0.0.1:$ROLLUP_PORT (data in $STATE/rollup)")
+                up+=("rollup server on 127.0.0.1:$PLAIN_ROLLUP_PORT (data in $STATE/rollup)")
+            local node
+            for node in coordinator worker1 worker2; do
+                pg_as_owner "$bin/pg_ctl" status -D "$STATE/citus-$node" >/dev/null 2>&1 &&
+                    up+=("Citus $node (data in $STATE/citus-$node)")
+            done
         fi
     fi
     if ((${#up[@]} == 0)); then
@@ -168,17 +186,141 @@ up() {
         compose up --detach --wait >&2
         return
     fi
+    if [[ $CITUS == 1 ]]; then
+        # Built before any server starts: installing the build dependencies may upgrade the
+        # server package under a running server (../shared/citus/README.md).
+        "$ROOT/scripts/citus.sh" ensure
+    fi
     pg_init "$STATE/source" "$PASSWORD"
-    pg_init "$STATE/rollup" "$PASSWORD"
     pg_start "$STATE/source" "$SOURCE_PORT"
-    pg_start "$STATE/rollup" "$ROLLUP_PORT"
     pg_ensure_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
+    if [[ $CITUS == 1 ]]; then
+        local node port
+        for node in coordinator:"$ROLLUP_PORT" worker1:"${CITUS_WORKER_PORTS[0]}" worker2:"${CITUS_WORKER_PORTS[1]}"; do
+            port=${node#*:}
+            node=${node%%:*}
+            pg_init "$STATE/citus-$node" "$PASSWORD"
+            citus_start "$STATE/citus-$node" "$port"
+        done
+        citus_db "$PASSWORD" "$ROLLUP_DB" "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"
+        return
+    fi
+    pg_init "$STATE/rollup" "$PASSWORD"
+    pg_start "$STATE/rollup" "$ROLLUP_PORT"
     pg_ensure_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
 }
 
 rollup() {
     [[ -x $ROLLUP_BIN ]] || die "$ROLLUP_BIN is missing; run 'make build'"
     "$ROLLUP_BIN" "$@"
+}
+
+# `make bench ROLLUP_CITUS=1` (or CITUS=1): the same synthetic source rolled up on one server and
+# on the local Citus cluster, a full build and an incremental run after 0.5% churn on each, with
+# every step's time from the runs' logs, into bench/results-citus.md. BENCH_RENTALS (default 1
+# million here), BENCH_REPEAT (default 1). What runs where is in docs/citus.md.
+bench_citus() {
+    local rentals=${BENCH_RENTALS:-1000000} repeat=${BENCH_REPEAT:-1} logs=$STATE/bench-citus
+    local database=pagila_bench_citus_$rentals round target port
+    up
+    pg_init "$STATE/rollup" "$PASSWORD"
+    pg_start "$STATE/rollup" "$PLAIN_ROLLUP_PORT"
+    [[ -x $ROLLUP_BIN ]] || (cd "$ROOT" && cargo build --release --locked)
+    mkdir -p "$logs"
+    rm -f "$logs"/*.log
+    local source_admin=${SOURCE_URL%/*}/$database
+    source_is_loaded || load_source
+    if [[ $(pg_psql "$SOURCE_PORT" "$PASSWORD" postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'") != 1 ]]; then
+        echo "generating $rentals rentals into $database ..." >&2
+        # A generation that fails leaves no half-made database for the next bench to take.
+        rollup generate --rentals "$rentals" --into "$database" >&2 || {
+            pg_psql "$SOURCE_PORT" "$PASSWORD" postgres --quiet -c "DROP DATABASE IF EXISTS $database" >/dev/null
+            die "rollup generate failed"
+        }
+    fi
+    local plain_url="postgres://postgres:$PASSWORD@127.0.0.1:$PLAIN_ROLLUP_PORT/rollup_bench"
+    local citus_url="postgres://postgres:$PASSWORD@127.0.0.1:$ROLLUP_PORT/rollup_bench"
+    for round in $(seq 1 "$repeat"); do
+        pg_recreate_db "$PLAIN_ROLLUP_PORT" "$PASSWORD" rollup_bench
+        for port in "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"; do pg_recreate_db "$port" "$PASSWORD" rollup_bench; done
+        citus_db "$PASSWORD" rollup_bench "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"
+        for target in single:"$plain_url" citus:"$citus_url"; do
+            echo "round $round: full build on ${target%%:*} ..." >&2
+            bench_run "$logs/full-${target%%:*}-$round.log" "${target#*:}" "$source_admin" --full
+        done
+        rollup generate --churn 0.5 --into "$database" >&2
+        for target in single:"$plain_url" citus:"$citus_url"; do
+            echo "round $round: incremental run after 0.5% churn on ${target%%:*} ..." >&2
+            bench_run "$logs/incremental-${target%%:*}-$round.log" "${target#*:}" "$source_admin"
+        done
+        ROLLUP_URL=$citus_url SOURCE_URL=$source_admin FDW_SOURCE_URL=$source_admin rollup verify >&2
+    done
+    local results=$ROOT/bench/results-citus.md marker='<!-- analysis: kept by make bench -->'
+    bench_citus_report "$rentals" "$repeat" "$logs" >"$results.new"
+    # The hand-written analysis below the marker stays, as in bench/results.md.
+    if [[ -f $results ]] && grep -qF -- "$marker" "$results"; then
+        printf '\n' >>"$results.new"
+        sed -n "/^$marker\$/,\$p" "$results" >>"$results.new"
+    fi
+    mv "$results.new" "$results"
+    echo "wrote bench/results-citus.md (logs in $logs)" >&2
+}
+
+# bench_run LOG ROLLUP_URL SOURCE_URL [run arguments]: one `rollup run`, its log in LOG and its
+# wall time (ms, the whole process) as the log's last line.
+bench_run() {
+    local log=$1 rollup_url=$2 source_url=$3 started
+    shift 3
+    started=$(date +%s%3N)
+    ROLLUP_URL=$rollup_url SOURCE_URL=$source_url FDW_SOURCE_URL=$source_url ROLLUP_LOOKBACK=0 \
+        rollup run "$@" 2>"$log" || {
+        tail -n 5 "$log" >&2
+        die "rollup run $* failed (log: $log)"
+    }
+    echo "wall_ms=$(($(date +%s%3N) - started))" >>"$log"
+}
+
+# The figures: wall time per run, then each step's time per kind of run, one column per server.
+# shellcheck disable=SC2016 # the backquotes are Markdown's
+bench_citus_report() {
+    local rentals=$1 repeat=$2 logs=$3 kind round
+    printf '# Benchmark: the rollup on Citus against one server\n\n'
+    printf 'Written by `make bench ROLLUP_CITUS=1` (scripts/dev.sh, bench_citus). %s generated rentals\n' "$rentals"
+    printf '(`rollup generate`), %s round(s). Each round: a full build (`rollup run --full`) on the single\n' "$repeat"
+    printf 'server and on the local Citus cluster (a coordinator and two workers, native clusters on this\n'
+    printf 'same machine, Citus 13.2.2, 32 shards), 0.5%% churn (`rollup generate --churn 0.5`), then an\n'
+    printf 'incremental run on each; then `rollup verify` on the Citus rollup (it passed, or this file would\n'
+    printf 'not have been written). Default settings but a lookback of 0. Times in ms: the whole `rollup`\n'
+    printf 'process, wall clock; step times are those the runner logs (`step done ... elapsed_ms`), summed\n'
+    printf 'per step name over the run (a full build runs its per-film steps once per film range, on\n'
+    printf 'several connections side by side: their sum is work, not wall time).\n\n'
+    printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf -- '- commit: %s\n' "$(git -C "$ROOT" rev-parse --short HEAD)"
+    printf -- '- machine: %s cores, %s RAM, shared by every server (source, single rollup server, coordinator, two workers)\n' \
+        "$(nproc)" "$(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576}' /proc/meminfo)"
+    printf -- '- servers: %s, default settings\n\n' \
+        "$(pg_psql "$ROLLUP_PORT" "$PASSWORD" postgres -tAc "SELECT split_part(version(), ',', 1)")"
+    printf '| run | single server | Citus 1 + 2 |\n| --- | ---: | ---: |\n'
+    for kind in full incremental; do
+        local single=() citus=()
+        for round in $(seq 1 "$repeat"); do
+            single+=("$(sed -n 's/^wall_ms=//p' "$logs/$kind-single-$round.log")")
+            citus+=("$(sed -n 's/^wall_ms=//p' "$logs/$kind-citus-$round.log")")
+        done
+        printf '| %s | %s | %s |\n' "$kind" "${single[*]}" "${citus[*]}"
+    done
+    for kind in full incremental; do
+        printf '\n### Steps of the %s run (round 1, ms)\n\n| step | single server | Citus 1 + 2 |\n| --- | ---: | ---: |\n' "$kind"
+        join -t '|' -a 1 -a 2 -e '' -o 0,1.2,2.2 \
+            <(bench_steps "$logs/$kind-single-1.log") <(bench_steps "$logs/$kind-citus-1.log") |
+            awk -F'|' '{printf "| %s | %s | %s |\n", $1, $2, $3}'
+    done
+}
+
+# bench_steps LOG: "step|ms" per step name, summed over the run, sorted by name (for join).
+bench_steps() {
+    sed -n 's/.*step done step="\([^"]*\)".*elapsed_ms=\([0-9]*\).*/\1 \2/p' "$1" |
+        awk '{sum[$1] += $2} END {for (s in sum) printf "%s|%d\n", s, sum[s]}' | LC_ALL=C sort -t '|' -k 1,1
 }
 
 case "${1:-}" in
@@ -212,13 +354,22 @@ reset)
         up
     else
         up
-        pg_recreate_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
+        if [[ $CITUS == 1 ]]; then
+            for port in "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"; do pg_recreate_db "$port" "$PASSWORD" "$ROLLUP_DB"; done
+            citus_db "$PASSWORD" "$ROLLUP_DB" "$ROLLUP_PORT" "${CITUS_WORKER_PORTS[@]}"
+        else
+            pg_recreate_db "$ROLLUP_PORT" "$PASSWORD" "$ROLLUP_DB"
+        fi
         pg_recreate_db "$SOURCE_PORT" "$PASSWORD" "$SOURCE_DB"
         load_source
     fi
     echo "reset: rollup database recreated, source reloaded from Pagila; the next '$(make_command run)' is a full build" >&2
     ;;
 bench)
+    if [[ $CITUS == 1 ]]; then
+        bench_citus
+        exit 0
+    fi
     # benches/rollup.rs on these servers; it generates its sources into databases of their own.
     up
     [[ $MODE == docker ]] || source_is_loaded || load_source
@@ -242,6 +393,7 @@ down)
     else
         pg_stop "$STATE/source"
         pg_stop "$STATE/rollup"
+        for node in coordinator worker1 worker2; do pg_stop "$STATE/citus-$node"; done
     fi
     ;;
 running) running ;;

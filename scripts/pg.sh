@@ -75,7 +75,8 @@ pg_init() {
     rm -f "$pwfile"
 }
 
-# pg_start DATADIR PORT: starts the cluster unless it already runs.
+# pg_start DATADIR PORT: starts the cluster unless it already runs. PG_SERVER_OPTIONS adds server
+# settings (`-c name=value ...`; the Citus nodes' shared_preload_libraries).
 pg_start() {
     local datadir=$1 port=$2 bin
     bin=$(pg_find_bin) || die "no PostgreSQL server binaries found"
@@ -86,7 +87,7 @@ pg_start() {
         die "port $port on 127.0.0.1 is taken by another program; stop it or choose other ports (SOURCE_PORT=... ROLLUP_PORT=... make run)"
     fi
     pg_as_owner "$bin/pg_ctl" start --wait --silent -D "$datadir" -l "$datadir/server.log" \
-        -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=${PG_FSYNC:-on}" \
+        -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=${PG_FSYNC:-on} ${PG_SERVER_OPTIONS:-}" \
         >/dev/null || {
         tail -n 20 "$datadir/server.log" >&2 || true
         die "PostgreSQL in $datadir did not start (log above)"
@@ -219,4 +220,38 @@ pagila_load() {
 # new_password: 32 hex characters from the kernel's random source.
 new_password() {
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+}
+
+# A Citus cluster (docs/citus.md): a coordinator and workers, each a cluster of its own as above,
+# with Citus loaded. The nodes reach each other as the superuser with the clusters' one password,
+# which Citus reads from pg_dist_authinfo (copied to the workers with the rest of its metadata).
+CITUS_SERVER_OPTIONS="-c shared_preload_libraries=citus -c max_prepared_transactions=100"
+
+# citus_start DATADIR PORT: starts a Citus node (pg_start with Citus loaded).
+citus_start() {
+    PG_SERVER_OPTIONS=$CITUS_SERVER_OPTIONS pg_start "$1" "$2"
+}
+
+# citus_db PASSWORD DATABASE COORDINATOR_PORT WORKER_PORT...: makes DATABASE a Citus database on the
+# coordinator and every worker (created where missing, the extension created, the workers added).
+# Safe to run again.
+citus_db() {
+    local password=$1 database=$2 coordinator=$3 port
+    shift 3
+    for port in "$coordinator" "$@"; do
+        pg_ensure_db "$port" "$password" "$database"
+        pg_psql "$port" "$password" "$database" --quiet -c "CREATE EXTENSION IF NOT EXISTS citus" >/dev/null
+    done
+    for port in "$coordinator" "$@"; do
+        pg_psql "$port" "$password" "$database" --quiet >/dev/null <<SQL
+DELETE FROM pg_dist_authinfo WHERE nodeid = 0 AND rolename = 'postgres';
+INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo) VALUES (0, 'postgres', 'password=$password');
+SQL
+    done
+    pg_psql "$coordinator" "$password" "$database" --quiet -c \
+        "SELECT citus_set_coordinator_host('127.0.0.1', $coordinator)" >/dev/null
+    for port in "$@"; do
+        pg_psql "$coordinator" "$password" "$database" --quiet -c \
+            "SELECT citus_add_node('127.0.0.1', $port) WHERE NOT EXISTS (SELECT FROM pg_dist_node WHERE nodeport = $port)" >/dev/null
+    done
 }

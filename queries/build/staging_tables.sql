@@ -12,3 +12,14 @@ CREATE TABLE rollup_build.film (LIKE rollup.film INCLUDING ALL);
 CREATE TABLE rollup_build.rental_bucket (LIKE rollup.rental_bucket INCLUDING ALL);
 CREATE TABLE rollup_build.day_flow (LIKE rollup.day_flow INCLUDING ALL);
 CREATE TABLE rollup_build.data_issue (LIKE rollup.data_issue INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+-- On a Citus coordinator (migration V15), the staging per-film flows are distributed like the
+-- published ones, co-located with them, so the swap (partitions_swapped.sql) stays catalog-only
+-- and the flows are written straight into the workers' shards. Nothing on plain PostgreSQL.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        PERFORM create_distributed_table('rollup_build.film_week_flow', 'film_id',
+                                         colocate_with => 'rollup.film_week_flow');
+    END IF;
+END
+$$;

@@ -1,13 +1,22 @@
 -- Step 20, incremental: the touched (film, store, week)s' flows into rollup.film_week_flow, only
 -- where they differ; a touched week left without events loses its row. Each way is found through
 -- the primary key, so a run that touches nothing reads nothing of the table.
+--
+-- Written so that it also runs on a Citus coordinator, where rollup.film_week_flow is distributed
+-- and the two temporary tables are local (migration V15): a local table may meet the distributed
+-- one only as a subquery of its own (sent to the workers as an intermediate result), never in a
+-- correlated subquery, so the weeks left without events are found among the local tables first,
+-- and the new weeks are inserted with ON CONFLICT DO NOTHING (the rows already there are the
+-- updated ones).
 -- $1 run_id
 WITH deleted AS (
     DELETE FROM rollup.film_week_flow AS w
-     USING touched_film_week AS t
+     USING (SELECT t.film_id, t.store_id, t.week
+              FROM touched_film_week AS t
+             WHERE NOT EXISTS (SELECT FROM film_week_flow_computed AS c
+                                WHERE (c.film_id, c.store_id, c.week_beginning) = (t.film_id, t.store_id, t.week)))
+           AS t
      WHERE (w.film_id, w.store_id, w.week_beginning) = (t.film_id, t.store_id, t.week)
-       AND NOT EXISTS (SELECT FROM film_week_flow_computed AS c
-                        WHERE (c.film_id, c.store_id, c.week_beginning) = (t.film_id, t.store_id, t.week))
     RETURNING 1
 ),
 updated AS (
@@ -32,8 +41,7 @@ inserted AS (
     SELECT c.film_id, c.store_id, c.week_beginning, c.rented_rentals, c.returned_rentals, c.peak_rise,
            c.lowest_level, c.seconds_at_or_above, $1::bigint
       FROM film_week_flow_computed AS c
-     WHERE NOT EXISTS (SELECT FROM rollup.film_week_flow AS w
-                        WHERE (w.film_id, w.store_id, w.week_beginning) = (c.film_id, c.store_id, c.week_beginning))
+        ON CONFLICT (film_id, store_id, week_beginning) DO NOTHING
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM touched_film_week)::integer AS film_weeks_recomputed,

@@ -10,11 +10,19 @@ pub struct OwnCluster {
     pub port: u16,
     pub password: String,
     dir: PathBuf,
+    /// Server settings for pg_start (scripts/pg.sh's PG_SERVER_OPTIONS): Citus nodes load Citus.
+    server_options: String,
 }
 
 impl OwnCluster {
     /// initdb and start a cluster named `name` (a folder under the temporary directory).
     pub fn start(name: &str) -> OwnCluster {
+        OwnCluster::start_with(name, "", None)
+    }
+
+    /// As [`OwnCluster::start`], the server started with `server_options` (`-c name=value ...`) and,
+    /// when given, `password` (the nodes of one Citus cluster share theirs).
+    pub fn start_with(name: &str, server_options: &str, password: Option<&str>) -> OwnCluster {
         let dir = std::env::temp_dir().join(format!("pagila-rollup-{name}-{}", super::unique_suffix()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -22,8 +30,8 @@ impl OwnCluster {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         let port = free_port();
-        let password = random_hex();
-        let cluster = OwnCluster { port, password, dir };
+        let password = password.map_or_else(random_hex, str::to_owned);
+        let cluster = OwnCluster { port, password, dir, server_options: server_options.to_owned() };
         cluster.pg(r#"pg_init "$DATA" "$PG_TEST_PASSWORD""#);
         cluster.start_again();
         cluster
@@ -31,7 +39,7 @@ impl OwnCluster {
 
     /// `pg_ctl start`, waiting until it accepts connections.
     pub fn start_again(&self) {
-        self.pg(r#"PG_FSYNC=off pg_start "$DATA" "$PORT""#);
+        self.pg(r#"PG_FSYNC=off PG_SERVER_OPTIONS="$SERVER_OPTIONS" pg_start "$DATA" "$PORT""#);
     }
 
     /// `pg_ctl stop -m fast`: every session is ended, as when a server is shut down for
@@ -77,7 +85,7 @@ impl OwnCluster {
 
     /// Runs `script` in bash with scripts/pg.sh's functions; the password travels in the
     /// environment, never on a command line.
-    fn pg(&self, script: &str) -> Output {
+    pub fn pg(&self, script: &str) -> Output {
         let output = bash()
             .arg("-c")
             .arg(format!(r#"source "$PG_SH" && {script}"#))
@@ -85,6 +93,7 @@ impl OwnCluster {
             .env("DATA", self.dir.join("data"))
             .env("PORT", self.port.to_string())
             .env("PG_TEST_PASSWORD", &self.password)
+            .env("SERVER_OPTIONS", &self.server_options)
             .output()
             .expect("bash runs");
         assert!(
@@ -127,7 +136,7 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-fn random_hex() -> String {
+pub fn random_hex() -> String {
     let mut bytes = [0u8; 16];
     use std::io::Read;
     std::fs::File::open("/dev/urandom").and_then(|mut random| random.read_exact(&mut bytes)).unwrap();

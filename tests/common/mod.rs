@@ -10,6 +10,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod assertions;
+pub mod citus;
 pub mod cluster;
 pub mod oracle;
 pub mod process;

@@ -1,0 +1,287 @@
+//! The rollup on a Citus cluster (docs/citus.md): a coordinator and two workers of the test's own
+//! (tests/common/citus.rs), the source a plain database on the shared test cluster. The same runs
+//! give the same numbers as on one server and as the oracle; the per-film work runs on the workers
+//! (one task per shard); a worker lost under a run fails it cleanly and changes nothing.
+mod common;
+
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use common::citus::{self, CitusCluster};
+use common::{Scenario, Source, assert_same_film_weeks, assert_same_weeks, query_value};
+use tokio_postgres::Client;
+
+/// Everything the rollup tables hold that a run computes (not which run wrote it), one string per
+/// table, for comparing a Citus rollup with a single-server one.
+async fn computed(rollup: &Client) -> Vec<(String, Option<String>)> {
+    let mut tables = Vec::new();
+    for (what, query) in [
+        (
+            "weekly rentals",
+            "SELECT string_agg(format('%s %s %s %s %s %s %s', week_beginning, rented_rentals, returned_rentals, \
+                outstanding_at_start, outstanding_rentals, out_during_week, peak_outstanding), ';' \
+                ORDER BY week_beginning) FROM rollup.weekly_rentals",
+        ),
+        (
+            "film weekly",
+            "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s %s %s', film_id, store_id, week_beginning, \
+                rented_rentals, returned_rentals, outstanding_at_start, outstanding_rentals, peak_outstanding, \
+                copies, hours_all_copies_out), ';' ORDER BY film_id, store_id, week_beginning)) FROM rollup.film_weekly",
+        ),
+        (
+            "film week flows",
+            "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s', film_id, store_id, week_beginning, rented_rentals, \
+                returned_rentals, peak_rise, lowest_level, seconds_at_or_above), ';' \
+                ORDER BY film_id, store_id, week_beginning)) FROM rollup.film_week_flow",
+        ),
+        (
+            "feature panel",
+            "SELECT md5(string_agg(f::text, ';' ORDER BY film_id, store_id, week_beginning)) FROM rollup.film_weekly_features AS f",
+        ),
+        (
+            "day flows",
+            "SELECT string_agg(format('%s %s %s %s', day, rented_rentals, returned_rentals, peak_rise), ';' ORDER BY day) FROM rollup.day_flow",
+        ),
+        (
+            "data issues",
+            "SELECT string_agg(rental_id || ':' || kind || ':' || detail, ',' ORDER BY rental_id, kind) FROM rollup.data_issue",
+        ),
+        (
+            "bucket fingerprints",
+            "SELECT string_agg(b::text, ';' ORDER BY bucket) FROM rollup.rental_bucket AS b",
+        ),
+        (
+            "rental shadow",
+            "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s %s', rental_id, rental_date, return_date, inventory_id, \
+                last_update, rental_week, return_week, film_id, store_id), ';' ORDER BY rental_id)) FROM rollup.rental_shadow",
+        ),
+        (
+            "inventory shadow",
+            "SELECT string_agg(i::text, ';' ORDER BY inventory_id) FROM rollup.inventory_shadow AS i",
+        ),
+        ("films", "SELECT string_agg(f::text, ';' ORDER BY film_id) FROM rollup.film AS f"),
+    ] {
+        tables.push((what.to_owned(), query_value(rollup, query, &[]).await));
+    }
+    tables
+}
+
+/// Everything the rollup tables hold and the newest watermark: equal before and after a failed
+/// run when it changed nothing. (Scenario::snapshot reads rollup.film_weekly's whole rows, which
+/// Citus cannot ship to the workers: the view exists on the coordinator only, docs/citus.md.)
+async fn state(rollup: &Client) -> Vec<(String, Option<String>)> {
+    let mut tables = computed(rollup).await;
+    let watermark: Option<String> =
+        query_value(rollup, "SELECT max(source_watermark)::text FROM rollup.etl_run", &[]).await;
+    tables.push(("watermark".to_owned(), watermark));
+    tables
+}
+
+/// A Citus rollup database for `scenario` (named like its databases), its URL.
+fn citus_rollup(cluster: &CitusCluster, scenario: &Scenario) -> String {
+    cluster.database(&scenario.database_name("citus"))
+}
+
+/// Asserts the Citus rollup at `citus_url` equals the single-server one of `scenario` table for
+/// table, and the oracle.
+async fn assert_citus_equal(scenario: &Scenario, citus_url: &str, context: &str) {
+    let on_citus = common::connect(citus_url).await;
+    let single = computed(&scenario.rollup().await).await;
+    for ((what, expected), (_, actual)) in single.iter().zip(computed(&on_citus).await) {
+        assert_eq!(&actual, expected, "{what}: Citus vs one server; {context}");
+    }
+    assert_same_weeks(
+        &common::weeks_in(&on_citus).await,
+        &scenario.expected_weeks(Tz::UTC, None).await,
+        &format!("Citus vs oracle; {context}"),
+    );
+    assert_same_film_weeks(
+        &common::film_weeks_in(&on_citus).await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        &format!("Citus film weeks vs oracle; {context}"),
+    );
+}
+
+/// A few changes of the kinds an OLTP source sees, chosen by `seed`: rentals added and returned,
+/// dates moved, a rental deleted, a copy moved to the other store and a rental to it.
+async fn change_source(source: &Client, seed: u64) {
+    let pick = |salt: u64, bound: u64| {
+        (seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(salt * 1_442_695_040_888_963_407) >> 33)
+            % bound
+    };
+    let rental = 1 + pick(1, 16_000) as i32;
+    let other = 1 + pick(2, 16_000) as i32;
+    let copy = 1 + pick(3, 4_500) as i32;
+    let sql = format!(
+        "INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
+              SELECT d, {copy}, {customer}, d + interval '{returned} minutes', 1
+                FROM (SELECT timestamptz '2022-06-01 00:00+00' + interval '{minutes} minutes' AS d) AS t;
+         UPDATE rental SET return_date = rental_date + interval '{back} minutes'
+          WHERE rental_id = (SELECT min(rental_id) FROM rental WHERE return_date IS NULL AND rental_id >= {rental});
+         UPDATE rental SET rental_date = rental_date - interval '{moved} seconds' WHERE rental_id = {other};
+         DELETE FROM payment WHERE rental_id = {rental} + 7; DELETE FROM rental WHERE rental_id = {rental} + 7;
+         UPDATE inventory SET store_id = 3 - store_id WHERE inventory_id = {copy};
+         UPDATE rental SET inventory_id = {copy} WHERE rental_id = {other} + 3",
+        customer = 1 + pick(4, 599),
+        minutes = pick(5, 60 * 24 * 90),
+        returned = pick(6, 60 * 24 * 12),
+        back = pick(7, 60 * 24 * 200),
+        moved = pick(8, 60 * 60 * 24 * 20),
+    );
+    source.batch_execute(&sql).await.unwrap_or_else(|error| panic!("changing the source: {error}\n{sql}"));
+}
+
+#[tokio::test]
+async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run() {
+    if !citus::available() {
+        return;
+    }
+    let cluster = CitusCluster::start("citus-equal");
+    let scenario = Scenario::new("citus_equal", Source::PagilaV3).await;
+    let citus_url = citus_rollup(&cluster, &scenario);
+    let on_citus = |args: &[&str]| {
+        let output = scenario.rollup_command_with_env(args, &[("ROLLUP_URL", &citus_url)]);
+        assert!(output.status.success(), "rollup {args:?} on Citus failed:\n{}", common::stderr(&output));
+        output
+    };
+    scenario.run(&["--jobs", "2"]);
+    on_citus(&["run", "--jobs", "2"]);
+    assert_citus_equal(&scenario, &citus_url, "full build").await;
+
+    let source = scenario.source().await;
+    let seed =
+        std::env::var("ROLLUP_TEST_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+        });
+    eprintln!("citus seed: {seed} (replay with ROLLUP_TEST_SEED={seed})");
+    for round in 0..3 {
+        change_source(&source, seed.wrapping_add(round)).await;
+        scenario.run(&[]);
+        on_citus(&["run"]);
+        assert_citus_equal(&scenario, &citus_url, &format!("incremental run {round}, seed {seed}")).await;
+    }
+    let verified = on_citus(&["verify"]);
+    assert!(verified.status.success());
+}
+
+/// The per-film reads and writes run on the workers: the flows' table is distributed by film in
+/// as many shards as Citus made, and a read of rollup.film_weekly (running sums partitioned by
+/// film and store) and step 20's write each run as one task per shard, the windows and the
+/// grouping inside the tasks, not on rows pulled to the coordinator.
+#[tokio::test]
+async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
+    if !citus::available() {
+        return;
+    }
+    let cluster = CitusCluster::start("citus-explain");
+    let mut scenario = Scenario::new("citus_explain", Source::PagilaV3).await;
+    scenario.rollup_url = citus_rollup(&cluster, &scenario);
+    scenario.run(&[]);
+    let rollup = scenario.rollup().await;
+    let shards: i64 = query_value(
+        &rollup,
+        "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'rollup.film_week_flow'::regclass",
+        &[],
+    )
+    .await;
+    assert!(shards > 1, "rollup.film_week_flow is distributed ({shards} shards)");
+    let colocated: i64 = query_value(
+        &rollup,
+        "SELECT count(DISTINCT colocationid) FROM pg_dist_partition
+          WHERE logicalrelid IN ('rollup.film_week_flow'::regclass, 'rollup_data.film_week_flow'::regclass)",
+        &[],
+    )
+    .await;
+    assert_eq!(colocated, 1, "the published partition is co-located with its parent");
+    let tasks = format!("Task Count: {shards}");
+    let plan = |sql: &'static str| {
+        let rollup = &rollup;
+        async move {
+            let lines: Vec<String> = rollup
+                .query(&format!("EXPLAIN {sql}"), &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            lines.join("\n")
+        }
+    };
+    // the running sums of the view, per film and store
+    let read = plan(
+        "SELECT film_id, store_id, week_beginning, outstanding_at_start, outstanding_rentals, peak_outstanding \
+           FROM rollup.film_weekly",
+    )
+    .await;
+    assert!(read.contains("Custom Scan (Citus Adaptive)") && read.contains(&tasks), "{read}");
+    let worker_part = &read[read.find("->  Task").unwrap_or_else(|| panic!("no task in:\n{read}"))..];
+    assert!(worker_part.contains("WindowAgg"), "the window runs inside each task:\n{read}");
+    // the same film's flows read by one task on one worker
+    let one = plan("SELECT * FROM rollup.film_weekly WHERE film_id = 7").await;
+    assert!(one.contains("Task Count: 1"), "{one}");
+    // a grouping by film runs in the tasks too
+    let grouped =
+        plan("SELECT film_id, sum(rented_rentals) FROM rollup.film_week_flow GROUP BY film_id").await;
+    assert!(grouped.contains(&tasks), "{grouped}");
+    let worker_part =
+        &grouped[grouped.find("->  Task").unwrap_or_else(|| panic!("no task in:\n{grouped}"))..];
+    assert!(worker_part.contains("Aggregate"), "the grouping runs inside each task:\n{grouped}");
+}
+
+/// A worker that stops under a run fails it, exit code 4 (a lost connection) and one error line
+/// naming the worker, and leaves the
+/// tables as they were (the run's writes on the workers roll back with the coordinator's); with the
+/// worker back, the next run catches up.
+#[tokio::test]
+async fn a_worker_stopped_mid_run_fails_the_run_and_changes_nothing() {
+    if !citus::available() {
+        return;
+    }
+    let cluster = CitusCluster::start("citus-worker");
+    let mut scenario = Scenario::new("citus_worker", Source::PagilaV3).await;
+    scenario.rollup_url = citus_rollup(&cluster, &scenario);
+    scenario.run(&[]);
+    scenario
+        .source()
+        .await
+        .batch_execute(
+            "UPDATE rental SET return_date = return_date + interval '5 days' WHERE rental_id BETWEEN 100 AND 400",
+        )
+        .await
+        .unwrap();
+    let before = state(&scenario.rollup().await).await;
+
+    let resume = common::ResumeFile::new("citus-worker");
+    let mut running = scenario.spawn(
+        &["run", "--retries", "0"],
+        &[
+            ("ROLLUP_FAILPOINT", "19_film_week_flow_computed:pause"),
+            ("ROLLUP_FAILPOINT_RESUME", resume.path()),
+        ],
+    );
+    running.wait_for("failpoint: pausing", Duration::from_secs(120));
+    cluster.workers[0].stop();
+    resume.resume();
+    let (code, log) = running.finish(Duration::from_secs(120));
+    // Citus reports the worker it could not reach; the runner takes it for a lost connection
+    // (exit 4), which --retries would start again from the beginning: safe, as nothing changed.
+    assert_eq!(code, Some(4), "{log}");
+    let errors: Vec<&str> = log.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line:\n{log}");
+    assert!(
+        errors[0].contains("20_film_week_flow_applied") && errors[0].contains("remote node"),
+        "the error names the step and the worker:\n{log}"
+    );
+    assert!(!log.contains("panicked") && !log.contains(&common::password()), "{log}");
+
+    cluster.workers[0].start_again();
+    assert_eq!(state(&scenario.rollup().await).await, before, "the failed run changed nothing");
+    assert_eq!(scenario.last_run().await.status, "failed");
+    scenario.run(&[]);
+    assert_same_weeks(&scenario.weeks().await, &scenario.expected_weeks(Tz::UTC, None).await, "caught up");
+    assert_same_film_weeks(
+        &scenario.film_weeks().await,
+        &scenario.expected_film_weeks(Tz::UTC, None).await,
+        "caught up, per film",
+    );
+}
