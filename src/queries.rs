@@ -73,6 +73,10 @@ pub mod steps {
     pub const DATA_ISSUE_APPLIED_FULL: Query = query!("pipeline/24_data_issue_applied.full.sql");
     pub const DATA_ISSUE_APPLIED_INCREMENTAL: Query =
         query!("pipeline/24_data_issue_applied.incremental.sql");
+    pub const COPIES_RECOMMENDATION_APPLIED_FULL: Query =
+        query!("pipeline/25_copies_recommendation_applied.full.sql");
+    pub const COPIES_RECOMMENDATION_APPLIED_INCREMENTAL: Query =
+        query!("pipeline/25_copies_recommendation_applied.incremental.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -147,6 +151,14 @@ pub mod inspect {
     pub const CHART_FILM_WEEKLY: Query = query!("chart/film_weekly.sql");
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
+}
+
+/// `rollup recommend` and `rollup backtest`: the copies to hold, and how the method would have done.
+pub mod recommend {
+    use super::Query;
+    pub const RECOMMENDATIONS: Query = query!("recommend/recommendations.sql");
+    pub const BACKTEST: Query = query!("recommend/backtest.sql");
+    pub const SESSION_SETTINGS: Query = query!("recommend/session_settings.sql");
 }
 
 /// A full build's staging, parallel phase and publishing (src/run/full_build.rs).

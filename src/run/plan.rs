@@ -158,6 +158,11 @@ pub const PLAN: &[Step] = &[
         "something changed",
         "rollup.data_issue, changed rows only",
     ),
+    step(
+        "25_copies_recommendation_applied.incremental",
+        Incremental,
+        "rollup.copies_recommendation: the pairs whose rentals or copies changed, every pair when the service level or the weeks it reads changed",
+    ),
     // a full build: load, in one snapshot of the source
     step("staging_dropped", Full, "staging tables of a build that died, dropped"),
     step("staging_tables", Full, "empty staging tables in schema rollup_build"),
@@ -187,6 +192,7 @@ pub const PLAN: &[Step] = &[
     step("17_weekly_rentals_applied", Full, "rollup.weekly_rentals"),
     step("21_pulled_film.full", Full, "the films"),
     step("21_film_applied", Full, "rollup.film"),
+    step("25_copies_recommendation_applied.full", Full, "rollup.copies_recommendation, every stocked pair"),
     step("staging_dropped", Full, "the staging schema, once published"),
 ];
 

@@ -14,7 +14,7 @@ use crate::run::mode::{DEFINITIONS, Mode, WEEK_START};
 
 /// What the run did, as recorded in rollup.etl_run. Serialized, its field names are the
 /// columns queries/run/finish_run.sql writes them to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
     #[serde(skip)]
     pub run_id: i64,
@@ -40,6 +40,9 @@ pub struct Outcome {
     pub film_stores_recomputed: i32,
     pub film_weeks_recomputed: i32,
     pub film_weeks_written: i32,
+    pub service_level: f64,
+    pub pairs_recommended: i32,
+    pub recommendations_written: i32,
 }
 
 impl Outcome {
@@ -67,6 +70,9 @@ impl Outcome {
             film_stores_recomputed: 0,
             film_weeks_recomputed: 0,
             film_weeks_written: 0,
+            service_level: 0.0,
+            pairs_recommended: 0,
+            recommendations_written: 0,
         }
     }
 }
