@@ -86,14 +86,38 @@ COMMENT ON FUNCTION rollup.demand_seen(bigint, boolean) IS
     'The copies a week asked for, as the recommendation counts it: its peak, plus one in a week with every '
     'copy out, where the peak is only a lower bound of demand (at least one more copy could have gone out).';
 
--- The method, once: what a run stores and what `rollup backtest` scores. For each stocked pair,
--- over the last rollup.recommendation_window() weeks up to known_through that the shop recorded
--- something in: the `level` empirical quantile (percentile_disc) of demand_seen for the next
--- week, and the level^(1/4) quantile for four weeks (four weeks each covered with probability
--- level^(1/4) are all covered with probability level); at the copies held now, the mean hours
--- per week with every copy out, the share of weeks whose demand exceeded them, and the mean copies
--- never out at the week's peak. Inlined by the planner: a filter on film_id and store_id reads
--- only that pair's rows.
+-- The method, once, in three parts that the run's step and `rollup backtest` share:
+-- rollup.window_known_at, the weeks read with each week's demand; rollup.copies_needed, the
+-- quantile; rollup.copies_recommendation_for, both per pair with what the copies held now cost.
+CREATE FUNCTION rollup.window_known_at(known_through date)
+RETURNS TABLE (film_id integer, store_id integer, week_beginning date, copies integer,
+               peak_outstanding bigint, hours_all_copies_out numeric, all_copies_out boolean, demand bigint)
+LANGUAGE sql STABLE
+AS $function$
+SELECT p.film_id, p.store_id, p.week_beginning, p.copies, p.peak_outstanding, p.hours_all_copies_out,
+       p.all_copies_out, rollup.demand_seen(p.peak_outstanding, p.all_copies_out)
+  FROM rollup.panel_known_at(known_through) AS p
+ WHERE p.week_beginning IN (SELECT rollup.recommendation_weeks(known_through))
+$function$;
+COMMENT ON FUNCTION rollup.window_known_at(date) IS
+    'The rows of rollup.panel_known_at(known_through) a recommendation made at its end reads '
+    '(rollup.recommendation_weeks), with each week''s demand as the method counts it (rollup.demand_seen).';
+
+-- Four weeks each covered with probability level^(1/4) are all covered with probability level
+-- (if weeks were independent): the quantile for `weeks` weeks is taken at level^(1/weeks).
+CREATE FUNCTION rollup.copies_needed(demands bigint[], level double precision, weeks integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT (percentile_disc(power(level, 1.0 / weeks)) WITHIN GROUP (ORDER BY d))::integer
+          FROM unnest(demands) AS d);
+COMMENT ON FUNCTION rollup.copies_needed(bigint[], double precision, integer) IS
+    'Copies that cover the weekly demands seen in each of the next `weeks` weeks with probability `level`: '
+    'their level^(1/weeks) empirical quantile (percentile_disc: the smallest demand seen at or above that '
+    'share of the weeks). At level 1, the highest demand seen.';
+
+-- For each stocked pair, over the weeks read: the copies needed next week and over four weeks;
+-- at the copies held now, the mean hours per week with every copy out, the share of weeks whose
+-- demand exceeded them, and the mean copies never out at the week's peak. Inlined by the
+-- planner: a filter on film_id and store_id reads only that pair's rows.
 CREATE FUNCTION rollup.copies_recommendation_for(known_through date, level double precision)
 RETURNS TABLE (film_id integer, store_id integer, copies_held integer, weeks_seen integer,
                window_from date, window_through date, censored_weeks integer, peak_seen bigint,
@@ -102,25 +126,25 @@ RETURNS TABLE (film_id integer, store_id integer, copies_held integer, weeks_see
                expected_idle_copies numeric)
 LANGUAGE sql STABLE
 AS $function$
-SELECT p.film_id, p.store_id,
-       max(p.copies),
+SELECT w.film_id, w.store_id,
+       max(w.copies),
        count(*)::integer,
-       min(p.week_beginning),
-       max(p.week_beginning),
-       count(*) FILTER (WHERE p.all_copies_out)::integer,
-       max(p.peak_outstanding),
-       (percentile_disc(level) WITHIN GROUP (ORDER BY rollup.demand_seen(p.peak_outstanding, p.all_copies_out)))::integer,
-       (percentile_disc(power(level, 0.25)) WITHIN GROUP (ORDER BY rollup.demand_seen(p.peak_outstanding, p.all_copies_out)))::integer,
-       round(avg(p.hours_all_copies_out), 3),
-       round(avg(CASE WHEN rollup.demand_seen(p.peak_outstanding, p.all_copies_out) > p.copies THEN 1 ELSE 0 END), 3),
-       round(avg(greatest(p.copies - p.peak_outstanding, 0)), 3)
-  FROM rollup.panel_known_at(known_through) AS p
- WHERE p.week_beginning IN (SELECT rollup.recommendation_weeks(known_through))
- GROUP BY p.film_id, p.store_id
+       min(w.week_beginning),
+       max(w.week_beginning),
+       count(*) FILTER (WHERE w.all_copies_out)::integer,
+       max(w.peak_outstanding),
+       rollup.copies_needed(array_agg(w.demand), level, 1),
+       rollup.copies_needed(array_agg(w.demand), level, 4),
+       round(avg(w.hours_all_copies_out), 3),
+       round(avg(CASE WHEN w.demand > w.copies THEN 1 ELSE 0 END), 3),
+       round(avg(greatest(w.copies - w.peak_outstanding, 0)), 3)
+  FROM rollup.window_known_at(known_through) AS w
+ GROUP BY w.film_id, w.store_id
 $function$;
 COMMENT ON FUNCTION rollup.copies_recommendation_for(date, double precision) IS
-    'The recommendation method (see rollup.copies_recommendation), as known at the end of week known_through, '
-    'at service level `level`: what every run stores and what rollup backtest scores.';
+    'The recommendation (see rollup.copies_recommendation) made at the end of week known_through at service '
+    'level `level`: what every run stores. rollup backtest scores the same parts (rollup.window_known_at, '
+    'rollup.copies_needed).';
 
 CREATE TABLE rollup.copies_recommendation (
     film_id                       integer NOT NULL,

@@ -1,7 +1,9 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{backtest, capture, chart, export, generate, migrate, recommend, report, run, status, verify};
+use crate::commands::{
+    backtest, capture, chart, export, generate, migrate, recommend, report, run, status, verify,
+};
 use crate::logging::LogFormat;
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.

@@ -3,8 +3,11 @@
 --
 -- A decision is made at the end of each week W whose next week the shop recorded something in
 -- (the last $2 such weeks, or all when $2 is null). Every method reads only what was known at the
--- end of W, through rollup.panel_known_at / rollup.recommendation_weeks (migrations/V14): the
--- chosen method is rollup.copies_recommendation_for itself, the one a run stores. The rules of
+-- end of W, through rollup.window_known_at (migrations/V14, which reads rollup.panel_known_at): the
+-- chosen method is the one a run stores (rollup.copies_recommendation_for), from the same parts:
+-- rollup.copies_needed of rollup.demand_seen; the quantile of raw peaks leaves the censoring out;
+-- the Poisson method takes the quantile of a Poisson law with the mean demand; the last takes the
+-- higher of the chosen and the Poisson numbers. The rules of
 -- thumb read the weeks up to W directly from rollup.film_weekly, independently of all that. What
 -- then happened is rollup.film_weekly as it is now.
 --
@@ -44,22 +47,18 @@ decision AS MATERIALIZED (
      ORDER BY w.week_beginning DESC
      LIMIT $2::integer
 ),
-chosen AS (
-    SELECT d.decided_at, r.film_id, r.store_id, r.copies_next_week AS next_week, r.copies_next_4_weeks AS next_4_weeks
+seen AS MATERIALIZED (
+    -- what each decision reads: the same rows as the recommendation a run stores
+    SELECT d.decided_at, w.film_id, w.store_id, w.peak_outstanding, w.demand
       FROM decision AS d
-     CROSS JOIN LATERAL rollup.copies_recommendation_for(d.decided_at, $1::float8) AS r
+     CROSS JOIN LATERAL rollup.window_known_at(d.decided_at) AS w
 ),
-seen AS (
-    SELECT d.decided_at, p.film_id, p.store_id, p.peak_outstanding,
-           rollup.demand_seen(p.peak_outstanding, p.all_copies_out) AS demand
-      FROM decision AS d
-     CROSS JOIN LATERAL rollup.panel_known_at(d.decided_at) AS p
-     WHERE p.week_beginning IN (SELECT rollup.recommendation_weeks(d.decided_at))
-),
-alternative AS (
+method AS (
     SELECT decided_at, film_id, store_id,
-           (percentile_disc($1::float8) WITHIN GROUP (ORDER BY peak_outstanding))::integer AS raw_next_week,
-           (percentile_disc(power($1::float8, 0.25)) WITHIN GROUP (ORDER BY peak_outstanding))::integer AS raw_next_4_weeks,
+           rollup.copies_needed(array_agg(demand), $1::float8, 1) AS chosen_next_week,
+           rollup.copies_needed(array_agg(demand), $1::float8, 4) AS chosen_next_4_weeks,
+           rollup.copies_needed(array_agg(peak_outstanding), $1::float8, 1) AS raw_next_week,
+           rollup.copies_needed(array_agg(peak_outstanding), $1::float8, 4) AS raw_next_4_weeks,
            rollup.poisson_quantile(avg(demand)::float8, $1::float8) AS poisson_next_week,
            rollup.poisson_quantile(avg(demand)::float8, power($1::float8, 0.25)) AS poisson_next_4_weeks
       FROM seen
@@ -73,22 +72,26 @@ rule_of_thumb AS (
 ),
 recommended AS (
     SELECT 1 AS rank, 'method' AS kind, 'quantile, censored weeks +1 (chosen)' AS method,
-           decided_at, film_id, store_id, next_week, next_4_weeks
-      FROM chosen
+           decided_at, film_id, store_id, chosen_next_week AS next_week, chosen_next_4_weeks AS next_4_weeks
+      FROM method
     UNION ALL
     SELECT 2, 'method', 'quantile of raw peaks', decided_at, film_id, store_id, raw_next_week, raw_next_4_weeks
-      FROM alternative
+      FROM method
     UNION ALL
     SELECT 3, 'method', 'Poisson, censored weeks +1', decided_at, film_id, store_id, poisson_next_week, poisson_next_4_weeks
-      FROM alternative
+      FROM method
     UNION ALL
-    SELECT 4, 'baseline', 'copies as held', r.decided_at, r.film_id, r.store_id, r.copies, r.copies
+    SELECT 4, 'method', 'higher of chosen and Poisson', decided_at, film_id, store_id,
+           greatest(chosen_next_week, poisson_next_week), greatest(chosen_next_4_weeks, poisson_next_4_weeks)
+      FROM method
+    UNION ALL
+    SELECT 5, 'baseline', 'copies as held', r.decided_at, r.film_id, r.store_id, r.copies, r.copies
       FROM rule_of_thumb AS r JOIN decision AS d USING (decided_at)
     UNION ALL
-    SELECT 5, 'baseline', 'last week''s peak', r.decided_at, r.film_id, r.store_id, r.last_week, r.last_week
+    SELECT 6, 'baseline', 'last week''s peak', r.decided_at, r.film_id, r.store_id, r.last_week, r.last_week
       FROM rule_of_thumb AS r JOIN decision AS d USING (decided_at)
     UNION ALL
-    SELECT 6, 'baseline', 'max of the last 4 weeks', r.decided_at, r.film_id, r.store_id, r.max_4_weeks, r.max_4_weeks
+    SELECT 7, 'baseline', 'max of the last 4 weeks', r.decided_at, r.film_id, r.store_id, r.max_4_weeks, r.max_4_weeks
       FROM rule_of_thumb AS r JOIN decision AS d USING (decided_at)
 ),
 scored AS (

@@ -244,7 +244,6 @@ pub async fn publish(
     crate::run::recompute_weeks(transaction, options, run_id, computed.first_day, outcome).await?;
     steps::PULLED_FILM_FULL.run_script(transaction).await?;
     steps::FILM_APPLIED.run_step_one(transaction, &[]).await?;
-    crate::run::recommend_copies(transaction, options, run_id, outcome).await?;
     outcome.rows_pulled = loaded.rentals as i64;
     outcome.rentals_changed = loaded.rentals as i64;
     outcome.copies_changed = loaded.copies as i32;

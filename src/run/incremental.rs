@@ -14,7 +14,7 @@ use crate::queries::{bookkeeping, build, column, failpoint, steps};
 use crate::run::link::{link_capture, link_source};
 use crate::run::mode::{Mode, reconcile_decision};
 use crate::run::record::{Outcome, finish};
-use crate::run::{BUCKET_SIZE, recommend_copies, recompute_weeks, transaction_settings};
+use crate::run::{BUCKET_SIZE, recompute_weeks, transaction_settings};
 
 /// What an incremental run does, decided before its transaction begins.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +56,6 @@ pub(crate) async fn refresh(
         steps::DATA_ISSUE_FOUND.run_script(&transaction).await?;
         steps::DATA_ISSUE_APPLIED_INCREMENTAL.run_step_one(&transaction, &[&run_id]).await?;
     }
-    recommend_copies(&transaction, options, run_id, &mut outcome).await?;
     finish(&transaction, options, &mut outcome, None).await?;
     failpoint("commit").await?;
     transaction.commit().await.context("could not commit the run's transaction")?;

@@ -111,9 +111,9 @@ pub(crate) async fn transaction_settings(
 pub(crate) async fn recommend_copies(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
-    run_id: i64,
     outcome: &mut Outcome,
 ) -> Result<()> {
+    let run_id = outcome.run_id;
     let step = match outcome.mode {
         Mode::Full => &steps::COPIES_RECOMMENDATION_APPLIED_FULL,
         Mode::Incremental => &steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL,

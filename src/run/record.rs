@@ -77,15 +77,22 @@ impl Outcome {
     }
 }
 
-/// The end of a run's transaction: what the rollup counts now, the run's record with its counts
-/// and watermark (`watermark`, or the transaction's start), and after a full build the settings
-/// the tables now mean.
+/// The end of a run's transaction: after a full build the settings the tables now mean, the copies
+/// recommendation (step 25, which reads the tables as they now are), what the rollup counts now,
+/// and the run's record with its counts and watermark (`watermark`, or the transaction's start).
 pub(crate) async fn finish(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
     outcome: &mut Outcome,
     watermark: Option<DateTime<Utc>>,
 ) -> Result<()> {
+    // The settings first: the per-film view the recommendation reads takes its time zone from them.
+    if outcome.mode == Mode::Full {
+        bookkeeping::RECORD_BUILD_SETTINGS
+            .execute(transaction, &[&options.timezone, &WEEK_START, &outcome.run_id, &DEFINITIONS])
+            .await?;
+    }
+    crate::run::recommend_copies(transaction, options, outcome).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(transaction, &[]).await?;
     outcome.rentals_counted = column(&counts, "rentals_counted")?;
     outcome.rentals_quarantined = column(&counts, "rentals_quarantined")?;
@@ -99,11 +106,6 @@ pub(crate) async fn finish(
     bookkeeping::FINISH_RUN
         .execute(transaction, &[&outcome.run_id, &options.lookback, &watermark, &counters])
         .await?;
-    if outcome.mode == Mode::Full {
-        bookkeeping::RECORD_BUILD_SETTINGS
-            .execute(transaction, &[&options.timezone, &WEEK_START, &outcome.run_id, &DEFINITIONS])
-            .await?;
-    }
     Ok(())
 }
 
