@@ -22,6 +22,7 @@ every_pair AS (
                         WHERE b.service_level = n.service_level AND b.window_weeks = n.window_weeks) AS yes
 ),
 pair AS (
+    -- the pairs whose rentals or copies changed
     SELECT r.old_film_id AS film_id, r.old_store_id AS store_id
       FROM rental_change AS r WHERE r.old_film_id IS NOT NULL
     UNION
@@ -31,22 +32,31 @@ pair AS (
     SELECT c.old_film_id, c.old_store_id FROM inventory_change AS c WHERE c.old_film_id IS NOT NULL
     UNION
     SELECT c.new_film_id, c.new_store_id FROM inventory_change AS c WHERE c.new_film_id IS NOT NULL
-    UNION
-    SELECT i.film_id, i.store_id FROM rollup.inventory_shadow AS i WHERE (SELECT yes FROM every_pair)
-    UNION
-    SELECT c.film_id, c.store_id FROM rollup.copies_recommendation AS c WHERE (SELECT yes FROM every_pair)
 ),
 fresh AS MATERIALIZED (
-    -- one pair at a time: the method's filter on film_id and store_id reaches the pair's own rows
+    -- every pair in one pass, when the basis changed
+    SELECT r.*
+      FROM known
+     CROSS JOIN LATERAL rollup.copies_recommendation_for(known.through, $2::float8) AS r
+     WHERE (SELECT yes FROM every_pair)
+    UNION ALL
+    -- else the touched pairs one at a time: the method's filter on film_id and store_id reaches the
+    -- pair's own rows. OFFSET 0 keeps the filter inside: pulled up into a join, it let the planner
+    -- compute every pair and keep the touched ones (2.5 s at 1M rentals for one pair, against 5 ms)
     SELECT r.*
       FROM pair AS p
      CROSS JOIN known
      CROSS JOIN LATERAL (SELECT * FROM rollup.copies_recommendation_for(known.through, $2::float8) AS f
-                          WHERE f.film_id = p.film_id AND f.store_id = p.store_id) AS r
+                          WHERE f.film_id = p.film_id AND f.store_id = p.store_id
+                         OFFSET 0) AS r
+     WHERE NOT (SELECT yes FROM every_pair)
 ),
 deleted AS (
+    -- a recomputed pair that got no row: no longer stocked
     DELETE FROM rollup.copies_recommendation AS c
-     USING pair AS p
+     USING (SELECT film_id, store_id FROM pair
+            UNION
+            SELECT film_id, store_id FROM rollup.copies_recommendation WHERE (SELECT yes FROM every_pair)) AS p
      WHERE c.film_id = p.film_id AND c.store_id = p.store_id
        AND NOT EXISTS (SELECT FROM fresh AS f WHERE f.film_id = c.film_id AND f.store_id = c.store_id)
     RETURNING 1

@@ -159,7 +159,7 @@ fn write_section(path: &Path, title: &str, section: &str) -> Result<()> {
 
 const FILE_HEADING: &str = "# Backtest of the copies recommendation\n\n\
 Written by `rollup backtest` (one section per source); the method and how to read these tables are in \
-[the recommendation's documentation](../docs/recommendation.md#the-backtest).\n";
+[the recommendation's documentation](../docs/recommendation.md#evidence-the-backtest).\n";
 
 fn replace_section(existing: Option<&str>, title: &str, section: &str) -> String {
     let Some(existing) = existing else {
