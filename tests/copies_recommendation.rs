@@ -213,13 +213,15 @@ async fn hand_built_titles_get_the_copies_worked_out_by_hand() {
     assert_eq!(after, recommendations(&common::connect(&full_url).await).await);
 }
 
+/// A week's peak, and its demand as the method counts it.
+type PeakAndDemand = (i64, i64);
+/// Per (film, store), the weeks it read.
+type ByPair = HashMap<(i32, i32), Vec<PeakAndDemand>>;
+
 /// The recommendation as the oracle computes it from raw rentals: the last 13 weeks in which the
 /// shop recorded a rental or a return, each pair's demand in each (its peak, plus one when every
 /// copy was out for some time, the week's own rows; 0 in a week without a row).
-fn windows(
-    source_rentals: &[oracle::Rental],
-    film_weeks: &[oracle::FilmWeek],
-) -> (Vec<NaiveDate>, HashMap<(i32, i32), Vec<(i64, i64)>>) {
+fn windows(source_rentals: &[oracle::Rental], film_weeks: &[oracle::FilmWeek]) -> (Vec<NaiveDate>, ByPair) {
     let weeks = oracle::weekly_rentals(source_rentals, Tz::UTC, None);
     let mut window: Vec<NaiveDate> = weeks
         .iter()
@@ -228,7 +230,7 @@ fn windows(
         .collect();
     window = window.split_off(window.len().saturating_sub(WINDOW));
     let in_window: BTreeSet<NaiveDate> = window.iter().copied().collect();
-    let mut by_pair: HashMap<(i32, i32), Vec<(i64, i64)>> = HashMap::new();
+    let mut by_pair: ByPair = HashMap::new();
     for row in film_weeks.iter().filter(|row| in_window.contains(&row.week_beginning)) {
         let demand = row.peak_outstanding + i64::from(row.hours_all_copies_out > 0.0);
         by_pair.entry((row.film_id, row.store_id)).or_default().push((row.peak_outstanding, demand));
