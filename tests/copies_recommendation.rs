@@ -177,6 +177,30 @@ async fn hand_built_titles_get_the_copies_worked_out_by_hand() {
         }
     );
 
+    // what the commands show: `rollup recommend` as JSON, `rollup export`, a film held nowhere
+    let shown = scenario.rollup_command(&["recommend", "--film", "1", "--store", "1", "--format", "json"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    assert_eq!(shown[0]["copies_next_week"], 5);
+    assert_eq!(shown[0]["copies_held"], 4);
+    let folder = tempfile::tempdir().unwrap();
+    let csv = folder.path().join("copies.csv");
+    let exported = scenario.rollup_command(&["export", "copies_recommendation", "-o", csv.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with("film_id,store_id,service_level,copies_held,copies_next_week,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + all.len());
+    let nowhere = scenario.rollup_command(&["recommend", "--film", "99999"]);
+    assert_eq!(nowhere.status.code(), Some(1));
+    assert!(
+        stderr(&nowhere).contains("error: no copies recommendation for film 99999"),
+        "{}",
+        stderr(&nowhere)
+    );
+    let bad_level = scenario.rollup_command(&["run", "--service-level", "1.5"]);
+    assert_eq!(bad_level.status.code(), Some(2));
+    assert!(stderr(&bad_level).contains("above 0 and at most 1"), "{}", stderr(&bad_level));
+
     // A fifth copy of film 1 in store 1, then an incremental run. Its copies held are 5 now, and
     // with 5 copies no week had every copy out (the peak stayed 4): nothing censored, demand 4 each
     // week, so 4 copies are needed and one copy sat idle at every peak.
