@@ -1,7 +1,9 @@
 //! The command line: one subcommand per file in `commands/`, each with its own options.
 use clap::{Parser, Subcommand};
 
-use crate::commands::{capture, chart, export, generate, migrate, report, run, status, verify};
+use crate::commands::{
+    backtest, capture, chart, export, generate, migrate, recommend, report, run, status, verify,
+};
 use crate::logging::LogFormat;
 
 /// Keeps a weekly roll-up of Pagila's rentals in its own PostgreSQL database.
@@ -15,7 +17,7 @@ use crate::logging::LogFormat;
 ///   FDW_SOURCE_URL             the source as the rollup server reaches it, if not SOURCE_URL
 ///   PGPASSFILE, HOME, USER     as libpq reads them: the password file, the default user
 ///   ROLLUP_TIMEZONE, ROLLUP_LOOKBACK, ROLLUP_WORK_MEM, ROLLUP_RECONCILE_EVERY, ROLLUP_JOBS,
-///   ROLLUP_LOCK_TIMEOUT, ROLLUP_NO_WAIT, ROLLUP_RETRIES, ROLLUP_RETRY_DELAY
+///   ROLLUP_LOCK_TIMEOUT, ROLLUP_NO_WAIT, ROLLUP_RETRIES, ROLLUP_RETRY_DELAY, ROLLUP_SERVICE_LEVEL
 ///                              the `rollup run` flags of the same names (rollup run --help)
 ///   ROLLUP_LOG_FORMAT          --log-format
 ///   RUST_LOG                   which log lines are written (default info)
@@ -62,6 +64,8 @@ pub enum Command {
     Verify(verify::Options),
     Export(export::Options),
     Chart(chart::Options),
+    Recommend(recommend::Options),
+    Backtest(backtest::Options),
     Generate(generate::Options),
     Capture(capture::Options),
 }
@@ -76,6 +80,8 @@ impl Command {
             Command::Verify(options) => verify::run(options).await,
             Command::Export(options) => export::run(options).await,
             Command::Chart(options) => chart::run(options).await,
+            Command::Recommend(options) => recommend::run(options).await,
+            Command::Backtest(options) => backtest::run(options).await,
             Command::Generate(options) => generate::run(options).await,
             Command::Capture(options) => capture::run(options).await,
         }

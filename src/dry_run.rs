@@ -79,12 +79,13 @@ pub async fn print(options: &Options) -> Result<()> {
         &mut out,
         "settings",
         &format!(
-            "time zone {}, weeks from Monday, through {through}, lookback {}, work_mem {}, reconcile every {}{}",
+            "time zone {}, weeks from Monday, through {through}, lookback {}, work_mem {}, reconcile every {}{}, service level {}",
             options.timezone,
             options.lookback,
             options.work_mem,
             options.reconcile_every,
-            if options.no_reconcile { " (--no-reconcile: never)" } else { "" }
+            if options.no_reconcile { " (--no-reconcile: never)" } else { "" },
+            options.service_level
         ),
     )?;
     print!("{out}");

@@ -4,6 +4,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use tracing::info;
 
+use crate::commands::recommend::parse_service_level;
 use crate::connection::{FdwSource, RollupDatabase, SourceDatabase};
 use crate::reliability::{self, RunControl};
 pub use crate::run::{Mode, Outcome};
@@ -89,6 +90,18 @@ pub struct Options {
     /// max_parallel_workers_per_gather + 1; at most 8]
     #[arg(long, env = "ROLLUP_JOBS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
+
+    /// The service level rollup.copies_recommendation is computed at: the share of weeks in which
+    /// a title's copies in a store should cover demand (not every copy out), above 0 and at most
+    /// 1. 1 recommends at least the highest weekly peak of the weeks the method reads.
+    #[arg(
+        long,
+        env = "ROLLUP_SERVICE_LEVEL",
+        default_value = "0.95",
+        value_name = "LEVEL",
+        value_parser = parse_service_level
+    )]
+    pub service_level: f64,
 
     /// Print what this run would do and change nothing: the mode and why (e.g. "time zone
     /// changed from UTC to Europe/London"), the cutoff, how deletes are found, whether full

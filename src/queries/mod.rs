@@ -84,6 +84,10 @@ pub mod steps {
     pub const COPIES_HISTORY_INCREMENTAL: Query = query!("pipeline/25_copies_history.incremental.sql");
     pub const FILM_HISTORY: Query = query!("pipeline/25_film_history.sql");
     pub const WEEKLY_RENTALS_HISTORY: Query = query!("pipeline/25_weekly_rentals_history.sql");
+    pub const COPIES_RECOMMENDATION_APPLIED_FULL: Query =
+        query!("pipeline/26_copies_recommendation_applied.full.sql");
+    pub const COPIES_RECOMMENDATION_APPLIED_INCREMENTAL: Query =
+        query!("pipeline/26_copies_recommendation_applied.incremental.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -159,6 +163,14 @@ pub mod inspect {
     pub const WEEKLY_REPORT: Query = query!("report/weekly_report.sql");
     pub const EXPORT_RELATION: Query = query!("report/export_relation.sql");
     pub const AS_OF_RUN: Query = query!("report/as_of_run.sql");
+}
+
+/// `rollup recommend` and `rollup backtest`: the copies to hold, and how the method would have done.
+pub mod recommend {
+    use super::Query;
+    pub const RECOMMENDATIONS: Query = query!("recommend/recommendations.sql");
+    pub const BACKTEST: Query = query!("recommend/backtest.sql");
+    pub const SESSION_SETTINGS: Query = query!("recommend/session_settings.sql");
 }
 
 /// A full build's staging, parallel phase and publishing (src/run/full_build.rs).

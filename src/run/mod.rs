@@ -103,6 +103,26 @@ pub(crate) async fn transaction_settings(
     Ok(())
 }
 
+/// Step 26: rollup.copies_recommendation at `--service-level`, for every stocked pair (a full
+/// build) or for the pairs the run touched (an incremental run, which recomputes every pair when
+/// the service level or the weeks the method reads changed).
+pub(crate) async fn recommend_copies(
+    transaction: &tokio_postgres::Transaction<'_>,
+    options: &Options,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let run_id = outcome.run_id;
+    let step = match outcome.mode {
+        Mode::Full => &steps::COPIES_RECOMMENDATION_APPLIED_FULL,
+        Mode::Incremental => &steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL,
+    };
+    let recommended = step.run_step_one(transaction, &[&run_id, &options.service_level]).await?;
+    outcome.service_level = options.service_level;
+    outcome.pairs_recommended = column(&recommended, "pairs_recommended")?;
+    outcome.recommendations_written = column(&recommended, "pairs_written")?;
+    Ok(())
+}
+
 /// Steps 15-17: the weekly table, recomputed from the day flows from the week of
 /// `first_changed_day` on (and wherever the spine grew or shrank).
 pub(crate) async fn recompute_weeks(

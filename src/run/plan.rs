@@ -172,6 +172,11 @@ pub const PLAN: &[Step] = &[
     ),
     step("25_film_history", Incremental, "the films' versions in rollup.film_history"),
     step("25_weekly_rentals_history", Incremental, "the weeks' versions in rollup.weekly_rentals_history"),
+    step(
+        "26_copies_recommendation_applied.incremental",
+        Incremental,
+        "rollup.copies_recommendation: the pairs whose rentals or copies changed, every pair when the service level or the weeks it reads changed",
+    ),
     // a full build: load, in one snapshot of the source
     step("staging_dropped", Full, "staging tables of a build that died, dropped"),
     step("staging_tables", Full, "empty staging tables in schema rollup_build"),
@@ -210,6 +215,7 @@ pub const PLAN: &[Step] = &[
     step("25_copies_history.full", Full, "the copy counts that differ, in rollup.copies_history"),
     step("25_film_history", Full, "the films' versions in rollup.film_history"),
     step("25_weekly_rentals_history", Full, "the weeks' versions in rollup.weekly_rentals_history"),
+    step("26_copies_recommendation_applied.full", Full, "rollup.copies_recommendation, every stocked pair"),
     step("staging_dropped", Full, "the staging schema, once published"),
 ];
 

@@ -14,7 +14,7 @@ use crate::run::mode::{DEFINITIONS, Mode, WEEK_START};
 
 /// What the run did, as recorded in rollup.etl_run. Serialized, its field names are the
 /// columns queries/run/finish_run.sql writes them to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
     #[serde(skip)]
     pub run_id: i64,
@@ -40,6 +40,9 @@ pub struct Outcome {
     pub film_stores_recomputed: i32,
     pub film_weeks_recomputed: i32,
     pub film_weeks_written: i32,
+    pub service_level: f64,
+    pub pairs_recommended: i32,
+    pub recommendations_written: i32,
 }
 
 impl Outcome {
@@ -67,19 +70,29 @@ impl Outcome {
             film_stores_recomputed: 0,
             film_weeks_recomputed: 0,
             film_weeks_written: 0,
+            service_level: 0.0,
+            pairs_recommended: 0,
+            recommendations_written: 0,
         }
     }
 }
 
-/// The end of a run's transaction: what the rollup counts now, the run's record with its counts
-/// and watermark (`watermark`, or the transaction's start), and after a full build the settings
-/// the tables now mean.
+/// The end of a run's transaction: after a full build the settings the tables now mean, the copies
+/// recommendation (step 26, which reads the tables as they now are), what the rollup counts now,
+/// and the run's record with its counts and watermark (`watermark`, or the transaction's start).
 pub(crate) async fn finish(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
     outcome: &mut Outcome,
     watermark: Option<DateTime<Utc>>,
 ) -> Result<()> {
+    // The settings first: the per-film view the recommendation reads takes its time zone from them.
+    if outcome.mode == Mode::Full {
+        bookkeeping::RECORD_BUILD_SETTINGS
+            .execute(transaction, &[&options.timezone, &WEEK_START, &outcome.run_id, &DEFINITIONS])
+            .await?;
+    }
+    crate::run::recommend_copies(transaction, options, outcome).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(transaction, &[]).await?;
     outcome.rentals_counted = column(&counts, "rentals_counted")?;
     outcome.rentals_quarantined = column(&counts, "rentals_quarantined")?;
@@ -93,11 +106,6 @@ pub(crate) async fn finish(
     bookkeeping::FINISH_RUN
         .execute(transaction, &[&outcome.run_id, &options.lookback, &watermark, &counters])
         .await?;
-    if outcome.mode == Mode::Full {
-        bookkeeping::RECORD_BUILD_SETTINGS
-            .execute(transaction, &[&options.timezone, &WEEK_START, &outcome.run_id, &DEFINITIONS])
-            .await?;
-    }
     Ok(())
 }
 
