@@ -1,19 +1,12 @@
 -- Copies to hold (issue 15): per stocked (film, store), the copies needed next week and over the
 -- next four weeks to meet demand at a service level, maintained by every run, and the pieces the
 -- recommendation and `rollup backtest` share. Each rule is written once, here:
---   * rollup.all_copies_out      the censoring rule: a week with every copy out;
+--   * the censoring rule (a week with every copy out) is V13's rollup.stocked_out;
 --   * rollup.recorded_nothing    a week in which the whole shop recorded nothing (a gap in the source);
 --   * rollup.weeks_known_at,     THE ONE PLACE that reads the panel as known at the end of a week:
 --     rollup.panel_known_at      the recommender and the backtest read nothing else;
 --   * rollup.demand_seen         a week's peak, raised for censoring: the demand the method counts;
 --   * rollup.copies_recommendation_for   the method itself.
-
-CREATE FUNCTION rollup.all_copies_out(hours_all_copies_out numeric) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN hours_all_copies_out > 0;
-COMMENT ON FUNCTION rollup.all_copies_out(numeric) IS
-    'The censoring rule: a (film, store) week in which every copy was out at some moment '
-    '(hours_all_copies_out > 0). Its rentals and peak are a lower bound of demand, not demand.';
 
 CREATE FUNCTION rollup.recorded_nothing(rented_rentals bigint, returned_rentals bigint) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -52,7 +45,7 @@ AS $function$
 SELECT h.film_id, h.store_id, s.week_beginning, h.copies,
        coalesce(w.peak_outstanding, 0),
        coalesce(w.hours_all_copies_out, 0),
-       rollup.all_copies_out(coalesce(w.hours_all_copies_out, 0))
+       rollup.stocked_out(w.hours_all_copies_out)
   FROM (SELECT i.film_id, i.store_id, count(*)::integer AS copies
           FROM rollup.inventory_shadow AS i
          GROUP BY i.film_id, i.store_id) AS h
@@ -63,7 +56,7 @@ $function$;
 COMMENT ON FUNCTION rollup.panel_known_at(date) IS
     'The per-film panel as known at the end of week known_through: every stocked (film, store) x every week '
     'of the spine up to it, zeros where no copy was out, with the copies held, the week''s peak, the hours '
-    'with every copy out and the censoring flag (rollup.all_copies_out). The one place the recommendation '
+    'with every copy out and the censoring flag (rollup.stocked_out). The one place the recommendation '
     'and rollup backtest read history from.';
 
 CREATE FUNCTION rollup.recommendation_weeks(known_through date) RETURNS SETOF date
@@ -190,7 +183,7 @@ COMMENT ON COLUMN rollup.copies_recommendation.expected_idle_copies IS
 COMMENT ON COLUMN rollup.copies_recommendation.weeks_seen IS 'Weeks the recommendation read (the window, gaps of the source left out).';
 COMMENT ON COLUMN rollup.copies_recommendation.window_from IS 'First week read (Monday, local date).';
 COMMENT ON COLUMN rollup.copies_recommendation.window_through IS 'Last week read: the week the recommendation is made at the end of.';
-COMMENT ON COLUMN rollup.copies_recommendation.censored_weeks IS 'Weeks read in which every copy was out (rollup.all_copies_out).';
+COMMENT ON COLUMN rollup.copies_recommendation.censored_weeks IS 'Weeks read in which every copy was out (rollup.stocked_out).';
 COMMENT ON COLUMN rollup.copies_recommendation.peak_seen IS 'The largest peak_outstanding of the weeks read.';
 COMMENT ON COLUMN rollup.copies_recommendation.run_id IS 'The rollup.etl_run that last wrote this row.';
 

@@ -33,7 +33,7 @@ truth AS MATERIALIZED (
            rollup.recorded_nothing(w.rented_rentals, w.returned_rentals) AS gap,
            coalesce(f.peak_outstanding, 0) AS peak,
            rollup.demand_seen(coalesce(f.peak_outstanding, 0),
-                              rollup.all_copies_out(coalesce(f.hours_all_copies_out, 0))) AS demand
+                              rollup.stocked_out(f.hours_all_copies_out)) AS demand
       FROM held AS h
      CROSS JOIN rollup.weekly_rentals AS w
       LEFT JOIN rollup.film_weekly AS f
