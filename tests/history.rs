@@ -43,7 +43,8 @@ async fn a_late_correction_leaves_the_published_panel_as_it_was() {
     let first_run: i64 = query_value(&rollup, "SELECT max(run_id) FROM rollup.etl_run", &[]).await;
     let known_at: String = query_value(&rollup, "SELECT clock_timestamp()::text", &[]).await;
     let before_any_run: String =
-        query_value(&rollup, "SELECT (min(started_at) - interval '1 second')::text FROM rollup.etl_run", &[]).await;
+        query_value(&rollup, "SELECT (min(started_at) - interval '1 second')::text FROM rollup.etl_run", &[])
+            .await;
 
     // a correction of an old week: the first return Pagila has (May 2022) moved 9 days later, by
     // the source's administrator (the trigger stamps last_update, so the next run pulls it)
@@ -60,7 +61,10 @@ async fn a_late_correction_leaves_the_published_panel_as_it_was() {
     scenario.run(&[]);
     let last = scenario.last_run().await;
     assert_eq!(last.mode, "incremental");
-    assert!(last.film_weeks_written.unwrap_or(0) > 0, "rental {corrected}: the correction rewrote film weeks");
+    assert!(
+        last.film_weeks_written.unwrap_or(0) > 0,
+        "rental {corrected}: the correction rewrote film weeks"
+    );
 
     // the current panel shows the correction, as the brute force says
     assert_same_film_weeks(
@@ -88,11 +92,12 @@ async fn a_late_correction_leaves_the_published_panel_as_it_was() {
     assert!(export(&scenario, &["film_weekly_features", "--as-of", &now], &features) == current_features);
 
     // the functions say the same; nothing is known before the first run
-    let empty: i64 =
-        query_value(&rollup, "SELECT count(*) FROM rollup.film_weekly_features_as_of($1::text::timestamptz)", &[
-            &before_any_run,
-        ])
-        .await;
+    let empty: i64 = query_value(
+        &rollup,
+        "SELECT count(*) FROM rollup.film_weekly_features_as_of($1::text::timestamptz)",
+        &[&before_any_run],
+    )
+    .await;
     assert_eq!(empty, 0, "nothing was published before the first run");
 
     // bad --as-of values: one clear error each
@@ -100,7 +105,10 @@ async fn a_late_correction_leaves_the_published_panel_as_it_was() {
         (vec!["film_weekly_features", "--as-of", "yesterday-ish"], "is neither a run id"),
         (vec!["film_weekly_features", "--as-of", before_any_run.as_str()], "nothing was published by then"),
         (vec!["film_weekly_features", "--as-of", "999"], "there is no run 999"),
-        (vec!["weekly_rentals", "--as-of", "1"], "--as-of applies to film_weekly and film_weekly_features only"),
+        (
+            vec!["weekly_rentals", "--as-of", "1"],
+            "--as-of applies to film_weekly and film_weekly_features only",
+        ),
     ] {
         let mut all = vec!["export"];
         all.extend_from_slice(&args);
@@ -216,7 +224,9 @@ async fn every_feature_is_computed_from_earlier_weeks_only() {
         .map(|week| week.week_beginning)
         .collect();
     assert_eq!(silent.len(), 13, "Pagila v3 has 13 weeks in which the shop recorded nothing: {silent:?}");
-    assert!(silent.iter().all(|week| *week > common::date("2022-02-01") && *week < common::date("2022-06-01")));
+    assert!(
+        silent.iter().all(|week| *week > common::date("2022-02-01") && *week < common::date("2022-06-01"))
+    );
     let film_weeks = scenario.expected_film_weeks(Tz::UTC, None).await;
     let mut demand: HashMap<(i32, i32, NaiveDate), (i64, i64, bool)> = HashMap::new();
     let mut first_rented: HashMap<i32, NaiveDate> = HashMap::new();
@@ -254,14 +264,16 @@ async fn every_feature_is_computed_from_earlier_weeks_only() {
     for row in &film_weeks {
         *store_week.entry((row.store_id, row.week_beginning)).or_default() += row.rented_rentals;
         let film_category = category.get(&row.film_id).cloned().flatten();
-        *category_week.entry((row.store_id, film_category, row.week_beginning)).or_default() += row.rented_rentals;
+        *category_week.entry((row.store_id, film_category, row.week_beginning)).or_default() +=
+            row.rented_rentals;
     }
 
     let mut expected_rows = 0;
     for (&(film_id, store_id), &held) in &copies {
         for (index, &week) in spine.iter().enumerate() {
             expected_rows += 1;
-            let at = |week: NaiveDate| demand.get(&(film_id, store_id, week)).copied().unwrap_or((0, 0, false));
+            let at =
+                |week: NaiveDate| demand.get(&(film_id, store_id, week)).copied().unwrap_or((0, 0, false));
             let previous = week - Duration::weeks(1);
             let film_category = category.get(&film_id).cloned().flatten();
             let windows = WINDOWS
@@ -327,7 +339,8 @@ async fn copies_held_then_follow_what_each_run_saw() {
         .unwrap();
     let first_finished: chrono::DateTime<chrono::Utc> =
         query_value(&rollup, "SELECT finished_at FROM rollup.etl_run", &[]).await;
-    let before: i64 = query_value(&source, "SELECT count(*) FROM inventory WHERE film_id = 1 AND store_id = 1", &[]).await;
+    let before: i64 =
+        query_value(&source, "SELECT count(*) FROM inventory WHERE film_id = 1 AND store_id = 1", &[]).await;
     source.batch_execute("INSERT INTO inventory (film_id, store_id) VALUES (1, 1), (1, 1)").await.unwrap();
     scenario.run(&[]);
     let second_finished: chrono::DateTime<chrono::Utc> =

@@ -232,9 +232,12 @@ async fn random_changes_keep_incremental_runs_equal_to_full_rebuilds() {
 async fn published_panels(scenario: &Scenario, run: Option<i64>) -> (i64, (Option<String>, Option<String>)) {
     let rollup = scenario.rollup().await;
     let (run, film_weekly, features) = match run {
-        Some(run) => (run, format!("rollup.film_weekly_at({run})"), format!("rollup.film_weekly_features_at({run})")),
+        Some(run) => {
+            (run, format!("rollup.film_weekly_at({run})"), format!("rollup.film_weekly_features_at({run})"))
+        }
         None => (
-            query_value(&rollup, "SELECT max(run_id) FROM rollup.etl_run WHERE status = 'succeeded'", &[]).await,
+            query_value(&rollup, "SELECT max(run_id) FROM rollup.etl_run WHERE status = 'succeeded'", &[])
+                .await,
             "rollup.film_weekly".to_owned(),
             "rollup.film_weekly_features".to_owned(),
         ),

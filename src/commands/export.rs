@@ -59,9 +59,7 @@ async fn as_of_run(client: &tokio_postgres::Client, value: &str) -> Result<i64> 
     let row = match client.query_one(inspect::AS_OF_RUN.sql, &[&run_id, &known_at]).await {
         Ok(row) => row,
         // the server reads the timestamp: any form PostgreSQL accepts, in the session's zone if none
-        Err(error)
-            if error.code().is_some_and(|code| code.code().starts_with("22")) =>
-        {
+        Err(error) if error.code().is_some_and(|code| code.code().starts_with("22")) => {
             bail!(
                 "--as-of {value:?} is neither a run id (rollup.etl_run.run_id) nor a timestamp such as '2026-12-01 18:00+00'"
             )
