@@ -2,7 +2,10 @@
 -- (rollup.film_week_flow_history, migrations/V13). A current version whose values step 20 changed
 -- or deleted is closed by this run; the new values become a version opened by it. Both ways go
 -- through the touched keys and the indexes on them, so the cost follows what the run recomputed,
--- not the length of the history. The UPDATE runs first (the outer SELECT reads `closed` first),
+-- not the length of the history. The new values are read from step 19's film_week_flow_computed,
+-- which step 20 wrote to rollup.film_week_flow for exactly the touched keys (a touched key
+-- without a computed row lost its row): the same values, from local tables only, so the step
+-- also runs on a Citus coordinator, where rollup.film_week_flow is distributed (docs/citus.md). The UPDATE runs first (the outer SELECT reads `closed` first),
 -- so the one-current-version index never sees two.
 -- $1 run_id
 WITH closed AS (
@@ -11,7 +14,7 @@ WITH closed AS (
       FROM touched_film_week AS t
      WHERE h.valid_to_run IS NULL
        AND (h.film_id, h.store_id, h.week_beginning) = (t.film_id, t.store_id, t.week)
-       AND NOT EXISTS (SELECT FROM rollup.film_week_flow AS w
+       AND NOT EXISTS (SELECT FROM film_week_flow_computed AS w
                         WHERE (w.film_id, w.store_id, w.week_beginning) = (h.film_id, h.store_id, h.week_beginning)
                           AND (w.rented_rentals, w.returned_rentals, w.peak_rise, w.lowest_level, w.seconds_at_or_above)
                               = (h.rented_rentals, h.returned_rentals, h.peak_rise, h.lowest_level, h.seconds_at_or_above))
@@ -23,8 +26,7 @@ opened AS (
             seconds_at_or_above, valid_from_run)
     SELECT w.film_id, w.store_id, w.week_beginning, w.rented_rentals, w.returned_rentals, w.peak_rise,
            w.lowest_level, w.seconds_at_or_above, $1::bigint
-      FROM touched_film_week AS t
-      JOIN rollup.film_week_flow AS w ON (w.film_id, w.store_id, w.week_beginning) = (t.film_id, t.store_id, t.week)
+      FROM film_week_flow_computed AS w
      WHERE NOT EXISTS (SELECT FROM rollup.film_week_flow_history AS h
                         WHERE h.valid_to_run IS NULL
                           AND (h.film_id, h.store_id, h.week_beginning) = (w.film_id, w.store_id, w.week_beginning)
