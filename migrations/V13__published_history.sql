@@ -164,6 +164,14 @@ COMMENT ON FUNCTION rollup.published_run(timestamptz) IS
     'The last run that had finished (rollup.etl_run.finished_at, recorded just before its commit) at or before '
     '`known_at`: what a reader could see then. Null before the first run.';
 
+-- A gap in the source, once: the panels' flag and the recommender use this definition.
+CREATE FUNCTION rollup.recorded_nothing(rented_rentals bigint, returned_rentals bigint) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN rented_rentals = 0 AND returned_rentals = 0;
+COMMENT ON FUNCTION rollup.recorded_nothing(bigint, bigint) IS
+    'A week of rollup.weekly_rentals in which the whole shop recorded no rental and no return: a gap in '
+    'the source (Pagila has 13, from 2022-02-21 to 2022-05-16), not a week of zero demand.';
+
 -- The censoring rule, once: the recommender and the panels use this definition.
 CREATE FUNCTION rollup.stocked_out(hours_all_copies_out numeric) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -384,7 +392,7 @@ SELECT p.film_id,
        coalesce(sum(p.hours_all_copies_out) OVER last_4, 0) AS hours_all_copies_out_previous_4_weeks,
        coalesce(seen.copies, 0) AS copies_held_then,
        rollup.stocked_out(p.hours_all_copies_out) AS stocked_out,
-       coalesce(k.rented_rentals = 0 AND k.returned_rentals = 0, true) AS shop_recorded_nothing,
+       coalesce(rollup.recorded_nothing(k.rented_rentals, k.returned_rentals), true) AS shop_recorded_nothing,
        extract(week FROM p.week_beginning)::integer AS week_of_year,
        CASE WHEN r.first_week < p.week_beginning THEN (p.week_beginning - r.first_week) / 7 ELSE 0 END
            AS weeks_since_first_rented,

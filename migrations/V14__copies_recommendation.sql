@@ -2,18 +2,11 @@
 -- next four weeks to meet demand at a service level, maintained by every run, and the pieces the
 -- recommendation and `rollup backtest` share. Each rule is written once, here:
 --   * the censoring rule (a week with every copy out) is V13's rollup.stocked_out;
---   * rollup.recorded_nothing    a week in which the whole shop recorded nothing (a gap in the source);
+--   * a week in which the whole shop recorded nothing (a gap in the source) is V13's rollup.recorded_nothing;
 --   * rollup.weeks_known_at,     THE ONE PLACE that reads the panel as known at the end of a week:
 --     rollup.panel_known_at      the recommender and the backtest read nothing else;
 --   * rollup.demand_seen         a week's peak, raised for censoring: the demand the method counts;
 --   * rollup.copies_recommendation_for   the method itself.
-
-CREATE FUNCTION rollup.recorded_nothing(rented_rentals bigint, returned_rentals bigint) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN rented_rentals = 0 AND returned_rentals = 0;
-COMMENT ON FUNCTION rollup.recorded_nothing(bigint, bigint) IS
-    'A week of rollup.weekly_rentals in which the whole shop recorded no rental and no return: a gap in '
-    'the source (Pagila has 14 between February and May 2022), not a week of zero demand.';
 
 CREATE FUNCTION rollup.recommendation_window() RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
