@@ -468,3 +468,97 @@ async fn the_backtest_runs_on_pagila_and_its_rules_of_thumb_match_a_brute_force_
         }
     }
 }
+
+/// The panel a decision at the end of a week reads, as one string (its rows in order).
+async fn panel_read(rollup: &Client, week: NaiveDate, run: &str) -> String {
+    query_value(
+        rollup,
+        &format!(
+            "SELECT coalesce(string_agg(p::text, ';' ORDER BY p.film_id, p.store_id, p.week_beginning), '')
+               FROM rollup.window_known_at($1, {run}) AS p"
+        ),
+        &[&week],
+    )
+    .await
+}
+
+/// Runs placed in time around the weeks of Pagila (the first as if it had finished in the last hour
+/// of the week of 2022-07-25), then a rental of that week that arrives late, picked up by a second run.
+/// A decision at the end of that week reads the panel the first run published, not the corrected
+/// one; a decision at the end of an earlier week, which ended before any run, reads the current
+/// tables, the only record of it.
+#[tokio::test]
+async fn a_decision_reads_the_panel_published_at_its_time_not_a_later_correction() {
+    let scenario = Scenario::new("recommend_known_at", Source::PagilaV3).await;
+    let rollup = scenario.rollup().await;
+    let source = scenario.source().await;
+    scenario.run(&[]);
+    let decided_at = date("2022-07-25");
+    let first_run: i64 = query_value(&rollup, "SELECT max(run_id) FROM rollup.etl_run", &[]).await;
+    rollup
+        .execute(
+            "UPDATE rollup.etl_run AS r
+                SET finished_at = rollup.local_midnight($1::date + 7, b.time_zone) - interval '1 hour',
+                    started_at = rollup.local_midnight($1::date + 7, b.time_zone) - interval '61 minutes'
+               FROM rollup.build_settings AS b
+              WHERE r.run_id = $2",
+            &[&decided_at, &first_run],
+        )
+        .await
+        .unwrap();
+    let published = panel_read(&rollup, decided_at, "NULL").await;
+    assert!(!published.is_empty(), "the decision reads the weeks up to {decided_at}");
+
+    // a rental of that week's Wednesday, for the first copy of film 1 in store 1, never returned
+    let inventory_id = copies_of(&source, 1, 1).await[0];
+    rent(&source, inventory_id, "2022-07-27 12:00:00+00", None).await;
+    scenario.run(&[]);
+    let second_run: i64 = query_value(&rollup, "SELECT max(run_id) FROM rollup.etl_run", &[]).await;
+    assert!(second_run > first_run);
+
+    // which run a reader could see at the end of each week
+    let known = |week: &'static str| {
+        let rollup = &rollup;
+        async move { query_value::<Option<i64>>(rollup, "SELECT rollup.run_known_at($1)", &[&date(week)]).await }
+    };
+    assert_eq!(
+        known("2022-07-25").await,
+        Some(first_run),
+        "the first run finished in the last hour of 2022-07-25's week"
+    );
+    assert_eq!(known("2022-08-29").await, Some(first_run), "and was the latest until the second");
+    assert_eq!(known("2022-07-18").await, None, "no run had finished by the end of 2022-07-18's week");
+
+    // the decision at the end of 2022-07-25 reads what the first run published
+    let at_the_time = panel_read(&rollup, decided_at, "rollup.run_known_at($1)").await;
+    assert!(at_the_time == published, "the panel read at the end of {decided_at} is the one published then");
+    // the current tables show the late rental: one more copy out at the week's peak
+    let now = panel_read(&rollup, decided_at, "NULL").await;
+    assert!(now != published, "the late rental changes the current panel");
+    let peak = |run: &'static str| {
+        let rollup = &rollup;
+        async move {
+            query_value::<i64>(
+                rollup,
+                &format!(
+                    "SELECT peak_outstanding FROM rollup.panel_known_at($1, {run})
+                      WHERE film_id = 1 AND store_id = 1 AND week_beginning = $1"
+                ),
+                &[&decided_at],
+            )
+            .await
+        }
+    };
+    assert_eq!(peak("NULL").await, peak("rollup.run_known_at($1)").await + 1);
+
+    // a week that ended before any run: the current tables are the only record of it
+    let earlier = date("2022-07-18");
+    assert!(
+        panel_read(&rollup, earlier, "rollup.run_known_at($1)").await
+            == panel_read(&rollup, earlier, "NULL").await
+    );
+
+    // the backtest runs with decisions read from both
+    let backtest = scenario.rollup_command(&["backtest", "--weeks", "8"]);
+    assert!(backtest.status.success(), "rollup backtest: {}", stderr(&backtest));
+}

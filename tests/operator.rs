@@ -229,6 +229,27 @@ async fn chart_writes_svg_and_png_of_the_weekly_series() {
         );
     }
     assert!(texts.iter().any(|text| text.starts_with("Film 1, ACADEMY DINOSAUR")), "{texts:?}");
+    // what it draws is the feature panel's rows of the film, read from the current tables
+    let rollup = scenario.rollup().await;
+    let chart_series = "SELECT coalesce(string_agg(format('%s %s %s %s %s %s', store_id, week_beginning, copies, \
+        outstanding_rentals, rented_rentals, returned_rentals), ';' ORDER BY store_id, week_beginning), '')";
+    let drawn: String = rollup
+        .query_one(
+            &format!(
+                "{chart_series} FROM ({}) AS c",
+                include_str!("../queries/chart/film_weekly.sql").trim_end_matches(|c| c == ';' || c == '\n')
+            ),
+            &[&1i32],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let panel: String = rollup
+        .query_one(&format!("{chart_series} FROM rollup.film_weekly_features WHERE film_id = 1"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!panel.is_empty() && drawn == panel, "chart --film 1 draws:\n{drawn}\nthe panel holds:\n{panel}");
 
     // What can go wrong: one error line each, and no file left behind.
     assert_clear_failure(

@@ -3,7 +3,9 @@
 --
 -- A decision is made at the end of each week W whose next week the shop recorded something in
 -- (the last $2 such weeks, or all when $2 is null). Every method reads only what was known at the
--- end of W, through rollup.window_known_at (migrations/V14, which reads rollup.panel_known_at): the
+-- end of W, through rollup.window_known_at (migrations/V14, V16, which reads rollup.panel_known_at):
+-- the panel the run then published (rollup.run_known_at, from the revision history), or, for a
+-- week that ended before the history began, the current tables up to W, the only record of it. The
 -- chosen method is the one a run stores (rollup.copies_recommendation_for), from the same parts:
 -- rollup.copies_needed of rollup.demand_seen; the quantile of raw peaks leaves the censoring out;
 -- the Poisson method takes the quantile of a Poisson law with the mean demand; the last takes the
@@ -51,7 +53,7 @@ seen AS MATERIALIZED (
     -- what each decision reads: the same rows as the recommendation a run stores
     SELECT d.decided_at, w.film_id, w.store_id, w.peak_outstanding, w.demand
       FROM decision AS d
-     CROSS JOIN LATERAL rollup.window_known_at(d.decided_at) AS w
+     CROSS JOIN LATERAL rollup.window_known_at(d.decided_at, rollup.run_known_at(d.decided_at)) AS w
 ),
 method AS (
     SELECT decided_at, film_id, store_id,
