@@ -185,14 +185,23 @@ pub async fn compute(
         "step done"
     );
 
-    let ranges = film_ranges(jobs, loaded.rentals);
+    // On a Citus coordinator the per-film sweep runs on the workers, one task per shard, as one
+    // statement over every film (one range); Citus spreads it, so it goes first and the
+    // whole-shadow tasks take the other connections.
+    let on_workers: bool = build::SWEPT_ON_WORKERS.query_one(first, &[]).await?.try_get("on_workers")?;
+    let ranges = if on_workers { 1 } else { film_ranges(jobs, loaded.rentals) };
     let mut tasks = Vec::new();
     for row in build::FILM_RANGES.query(first, &[&ranges]).await? {
-        tasks.push(Task::FilmFlows(row.try_get("from_film")?, row.try_get("to_film")?));
+        let (from, to) = (row.try_get("from_film")?, row.try_get("to_film")?);
+        tasks.push(if on_workers { Task::FilmFlowsOnWorkers(from, to) } else { Task::FilmFlows(from, to) });
+    }
+    let mut queue = Vec::new();
+    if on_workers {
+        queue.append(&mut tasks);
     }
     // the whole-shadow tasks are each about a range's size; they go in first so that the ranges,
     // largest first, fill the gaps
-    let mut queue = vec![Task::Findings, Task::DayFlows, Task::BucketFingerprints];
+    queue.extend([Task::Findings, Task::DayFlows, Task::BucketFingerprints]);
     queue.extend(tasks);
     let started = Instant::now();
     let results = run_tasks(&connections, queue, options, run_id).await?;
