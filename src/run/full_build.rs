@@ -11,8 +11,11 @@
 //!    bucket fingerprints, the day flows, the data-quality findings, and the per-film flows in
 //!    ranges of films of about equal weight (largest first; a connection that finishes takes the
 //!    next task). They run the same counting steps as an incremental run (queries/pipeline/, the
-//!    `.full` variants say what they read and where they write). Last, the key of the staging
-//!    per-film flows, and statistics.
+//!    `.full` variants say what they read and where they write). On a Citus coordinator
+//!    (docs/citus.md) the per-film flows are one task over every film instead, swept on the
+//!    workers: the events copied into a staging table distributed by film, then steps 19 and 20 as
+//!    one statement that Citus runs as one task per shard. Last, the key of the staging per-film
+//!    flows, and statistics.
 //! 3. **Publish**, in one short transaction on the run's connection: the staging rental shadow and
 //!    per-film flows are swapped in as the partitions of `rollup.rental_shadow` and
 //!    `rollup.film_week_flow` (DETACH / ATTACH PARTITION: catalog changes only), the small tables
