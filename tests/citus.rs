@@ -164,10 +164,37 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     assert!(verified.status.success());
 }
 
+/// The plan a run logged for `step` (ROLLUP_EXPLAIN_STEPS: EXPLAIN (FORMAT JSON) with its
+/// parameters, just before it ran).
+fn explained(plans: &str, step: &str) -> serde_json::Value {
+    let line = plans
+        .lines()
+        .find(|line| line.split_once('\t').is_some_and(|(name, _)| name == step))
+        .unwrap_or_else(|| panic!("{step} was not explained"));
+    serde_json::from_str(line.split_once('\t').unwrap().1).unwrap()
+}
+
+/// Every object of a JSON plan (the nodes, and Citus's distributed query and tasks).
+fn plan_objects<'a>(
+    plan: &'a serde_json::Value,
+    found: &mut Vec<&'a serde_json::Map<String, serde_json::Value>>,
+) {
+    match plan {
+        serde_json::Value::Object(node) => {
+            found.push(node);
+            node.values().for_each(|value| plan_objects(value, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| plan_objects(item, found)),
+        _ => {}
+    }
+}
+
 /// The per-film reads and writes run on the workers: the flows' table is distributed by film in
-/// as many shards as Citus made, and a read of rollup.film_weekly (running sums partitioned by
-/// film and store) and step 20's write each run as one task per shard, the windows and the
-/// grouping inside the tasks, not on rows pulled to the coordinator.
+/// as many shards as Citus made; a full build's sweep (steps 19 and 20, one statement over the
+/// events it copied to the workers) runs as one task per shard, its windows, grouping and insert
+/// inside the tasks, and step 19 never runs on the coordinator; a read of rollup.film_weekly
+/// (running sums partitioned by film and store) and a grouping by film run as one task per shard
+/// too, not on rows pulled to the coordinator.
 #[tokio::test]
 async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
     if !citus::available() {
@@ -176,7 +203,16 @@ async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
     let cluster = CitusCluster::start("citus-explain");
     let mut scenario = Scenario::new("citus_explain", Source::PagilaV3).await;
     scenario.rollup_url = citus_rollup(&cluster, &scenario);
-    scenario.run(&[]);
+    let plans = std::env::temp_dir().join(format!("pagila-rollup-citus-plans-{}", std::process::id()));
+    let _ = std::fs::remove_file(&plans);
+    let output = scenario.rollup_command_with_env(
+        &["--log-format", "json", "run", "--jobs", "2"],
+        &[("ROLLUP_EXPLAIN_STEPS", plans.to_str().unwrap())],
+    );
+    let log = common::stderr(&output);
+    assert!(output.status.success(), "the full build on Citus failed:\n{log}");
+    let plans_text = std::fs::read_to_string(&plans).unwrap();
+    std::fs::remove_file(&plans).unwrap();
     let rollup = scenario.rollup().await;
     let shards: i64 = query_value(
         &rollup,
@@ -193,6 +229,43 @@ async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
     )
     .await;
     assert_eq!(colocated, 1, "the published partition is co-located with its parent");
+
+    // the full build's sweep: one task per shard of the flows, on the workers
+    let sweep = explained(&plans_text, "20_film_week_flow_applied.citus");
+    let top = &sweep[0]["Plan"];
+    assert_eq!(
+        top["Custom Plan Provider"], "Citus Adaptive",
+        "pushed down, not pulled to the coordinator:\n{sweep:#}"
+    );
+    assert_eq!(top["Distributed Query"]["Job"]["Task Count"], shards, "one task per shard:\n{sweep:#}");
+    let mut nodes = Vec::new();
+    plan_objects(&top["Distributed Query"]["Job"]["Tasks"], &mut nodes);
+    let node_types: Vec<&str> = nodes.iter().filter_map(|node| node.get("Node Type")?.as_str()).collect();
+    for inside in ["ModifyTable", "WindowAgg", "Aggregate"] {
+        assert!(node_types.contains(&inside), "{inside} runs inside the task:\n{sweep:#}");
+    }
+    let mut everything = Vec::new();
+    plan_objects(&sweep, &mut everything);
+    assert!(
+        !everything.iter().any(|node| node.contains_key("INSERT/SELECT method")),
+        "no INSERT ... SELECT through the coordinator:\n{sweep:#}"
+    );
+    // what reaches the workers first: the events, copied from the coordinator's rental shadow
+    let copied = explained(&plans_text, "18_film_week_event.citus");
+    assert_eq!(copied[0]["Plan"]["Custom Plan Provider"], "Citus INSERT ... SELECT", "{copied:#}");
+    let done: Vec<String> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|record| record["message"] == "step done")
+        .filter_map(|record| record["step"].as_str().map(str::to_owned))
+        .collect();
+    for step in ["18_film_week_event.citus", "20_film_week_flow_applied.citus"] {
+        assert!(done.iter().any(|name| name == step), "{step} did not run: {done:?}");
+    }
+    for step in ["19_film_week_flow_computed", "20_film_week_flow_applied.full"] {
+        assert!(!done.iter().any(|name| name == step), "{step} ran on the coordinator: {done:?}");
+    }
+
     let tasks = format!("Task Count: {shards}");
     let plan = |sql: &'static str| {
         let rollup = &rollup;

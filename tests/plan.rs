@@ -1,8 +1,10 @@
 //! Runs follow their plan: every step a full build or an incremental run logs is in
 //! src/run/plan.rs for its kind of run, in the plan's order (a full build's parallel tasks in any
-//! order among themselves, each task's own steps in order).
+//! order among themselves, each task's own steps in order), on one server and on a Citus
+//! coordinator, where the full build's film task takes the plan's Citus steps.
 mod common;
 
+use common::citus::{self, CitusCluster};
 use common::{Scenario, Source, stderr};
 use pagila_rollup::run::plan::{PLAN, Runs, steps_of};
 use serde_json::Value;
@@ -78,4 +80,38 @@ async fn full_builds_and_incremental_runs_take_the_steps_of_the_plan_in_its_orde
     let done = run_json(&scenario, &[]);
     assert_follows(&done, &plan, "no-op run");
     assert!(!done.iter().any(|name| name == "11_rental_shadow_applied"), "{done:?}");
+}
+
+/// A full build on a Citus coordinator takes the plan's steps too: the same serial steps, and one
+/// film task whose steps are the plan's Citus ones, in its order (the events copied to the
+/// workers, steps 19 and 20 as one statement run there), never step 19 on the coordinator.
+#[tokio::test]
+async fn a_full_build_on_citus_takes_the_plans_citus_steps() {
+    if !citus::available() {
+        return;
+    }
+    let cluster = CitusCluster::start("plan-citus");
+    let mut scenario = Scenario::new("plan_citus", Source::PagilaV3).await;
+    scenario.rollup_url = cluster.database(&scenario.database_name("citus"));
+
+    let done = run_json(&scenario, &["--jobs", "2"]);
+    let is_task = |name: &str| PLAN.iter().any(|step| step.name == name && step.runs == Runs::FullTask);
+    let serial: Vec<String> = done.iter().filter(|name| !is_task(name)).cloned().collect();
+    let plan: Vec<&str> =
+        steps_of(true).filter(|step| step.runs != Runs::FullTask).map(|step| step.name).collect();
+    assert_follows(&serial, &plan, "full build on Citus");
+    let film_steps = ["18_", "19_", "20_"];
+    let film: Vec<String> = done
+        .iter()
+        .filter(|name| film_steps.iter().any(|prefix| name.starts_with(prefix)))
+        .cloned()
+        .collect();
+    assert_eq!(
+        film,
+        ["18_film_week_event.full", "18_film_week_event.citus", "20_film_week_flow_applied.citus"],
+        "one film task, swept on the workers: {done:?}"
+    );
+    let tasks: Vec<&str> =
+        steps_of(true).filter(|step| step.runs == Runs::FullTask).map(|step| step.name).collect();
+    assert_follows(&film, &tasks, "the film task on Citus");
 }

@@ -25,6 +25,10 @@ pub(crate) enum Task {
     Findings,
     /// The per-film flows of the films from..=to.
     FilmFlows(i32, i32),
+    /// On a Citus coordinator, the per-film flows of the films from..=to (every film) swept on the
+    /// workers: the events copied into the distributed staging table, then one statement that
+    /// Citus runs as one task per shard.
+    FilmFlowsOnWorkers(i32, i32),
 }
 
 impl Task {
@@ -35,6 +39,9 @@ impl Task {
             Task::DayFlows => String::from("day flows"),
             Task::Findings => String::from("data-quality findings"),
             Task::FilmFlows(from, to) => format!("film flows of films {from}..={to}"),
+            Task::FilmFlowsOnWorkers(from, to) => {
+                format!("film flows of films {from}..={to}, on the workers")
+            }
         }
     }
 }
@@ -133,6 +140,20 @@ pub(crate) async fn run_task(
                 TaskResult::FilmWeeks {
                     weeks: written.try_get::<_, i32>("film_weeks_written")? as i64,
                     stores: written.try_get::<_, i32>("film_stores_recomputed")? as i64,
+                }
+            }
+            Task::FilmFlowsOnWorkers(from, to) => {
+                // step 18's view, as above; its events copied to the workers, and swept there
+                build::FILM_RANGE.execute(client, &[from, to]).await?;
+                steps::FILM_WEEK_EVENT_FULL.run_script(client).await?;
+                steps::FILM_WEEK_EVENT_CITUS.run_step(client, &[]).await?;
+                crate::queries::film_week_flow_applied_citus()
+                    .run_step(client, &[&run_id, &options.timezone])
+                    .await?;
+                let counted = build::FILM_WEEKS_COUNTED.query_one(client, &[]).await?;
+                TaskResult::FilmWeeks {
+                    weeks: counted.try_get("film_weeks")?,
+                    stores: counted.try_get("film_stores")?,
                 }
             }
         };

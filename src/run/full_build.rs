@@ -11,8 +11,11 @@
 //!    bucket fingerprints, the day flows, the data-quality findings, and the per-film flows in
 //!    ranges of films of about equal weight (largest first; a connection that finishes takes the
 //!    next task). They run the same counting steps as an incremental run (queries/pipeline/, the
-//!    `.full` variants say what they read and where they write). Last, the key of the staging
-//!    per-film flows, and statistics.
+//!    `.full` variants say what they read and where they write). On a Citus coordinator
+//!    (docs/citus.md) the per-film flows are one task over every film instead, swept on the
+//!    workers: the events copied into a staging table distributed by film, then steps 19 and 20 as
+//!    one statement that Citus runs as one task per shard. Last, the key of the staging per-film
+//!    flows, and statistics.
 //! 3. **Publish**, in one short transaction on the run's connection: the staging rental shadow and
 //!    per-film flows are swapped in as the partitions of `rollup.rental_shadow` and
 //!    `rollup.film_week_flow` (DETACH / ATTACH PARTITION: catalog changes only), the small tables
@@ -185,14 +188,23 @@ pub async fn compute(
         "step done"
     );
 
-    let ranges = film_ranges(jobs, loaded.rentals);
+    // On a Citus coordinator the per-film sweep runs on the workers, one task per shard, as one
+    // statement over every film (one range); Citus spreads it, so it goes first and the
+    // whole-shadow tasks take the other connections.
+    let on_workers: bool = build::SWEPT_ON_WORKERS.query_one(first, &[]).await?.try_get("on_workers")?;
+    let ranges = if on_workers { 1 } else { film_ranges(jobs, loaded.rentals) };
     let mut tasks = Vec::new();
     for row in build::FILM_RANGES.query(first, &[&ranges]).await? {
-        tasks.push(Task::FilmFlows(row.try_get("from_film")?, row.try_get("to_film")?));
+        let (from, to) = (row.try_get("from_film")?, row.try_get("to_film")?);
+        tasks.push(if on_workers { Task::FilmFlowsOnWorkers(from, to) } else { Task::FilmFlows(from, to) });
+    }
+    let mut queue = Vec::new();
+    if on_workers {
+        queue.append(&mut tasks);
     }
     // the whole-shadow tasks are each about a range's size; they go in first so that the ranges,
     // largest first, fill the gaps
-    let mut queue = vec![Task::Findings, Task::DayFlows, Task::BucketFingerprints];
+    queue.extend([Task::Findings, Task::DayFlows, Task::BucketFingerprints]);
     queue.extend(tasks);
     let started = Instant::now();
     let results = run_tasks(&connections, queue, options, run_id).await?;

@@ -6,7 +6,9 @@
 //! The step names are those of the `step` field in the log, which for SQL steps is the file name
 //! under queries/ (`.full` / `.incremental` variants say which kind reads what). A full build
 //! computes the steps marked [`Runs::FullTask`] on `--jobs` connections side by side, each task
-//! in the order shown, the tasks in any order.
+//! in the order shown, the tasks in any order. On a Citus coordinator (docs/citus.md) the film
+//! task is one, over every film, and its steps 19 and 20 are one statement the workers run
+//! (`20_film_week_flow_applied.citus`).
 
 /// Which kind of run a step belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,9 +194,25 @@ pub const PLAN: &[Step] = &[
     step("12_day_event.full", FullTask, "day-flow task: every event by day"),
     step("13_day_flow_computed", FullTask, "day-flow task: every day's flow"),
     step("14_day_flow_applied.full", FullTask, "day-flow task: the staging day flows"),
-    step("18_film_week_event.full", FullTask, "film task (a range of films): its events"),
-    step("19_film_week_flow_computed", FullTask, "film task: its film weeks' flows"),
-    step("20_film_week_flow_applied.full", FullTask, "film task: the staging film flows"),
+    step(
+        "18_film_week_event.full",
+        FullTask,
+        "film task (a range of films; on Citus one task, every film): its events",
+    ),
+    only(
+        "18_film_week_event.citus",
+        FullTask,
+        "on a Citus coordinator",
+        "film task: the events copied into the staging table distributed by film",
+    ),
+    only("19_film_week_flow_computed", FullTask, "not on Citus", "film task: its film weeks' flows"),
+    only("20_film_week_flow_applied.full", FullTask, "not on Citus", "film task: the staging film flows"),
+    only(
+        "20_film_week_flow_applied.citus",
+        FullTask,
+        "on a Citus coordinator",
+        "film task: step 19's flows computed and written on the workers, one task per shard",
+    ),
     step("staging_computed", Full, "all tasks done"),
     step("staging_analyzed", Full, "statistics of the staging tables"),
     step("staging_indexes", Full, "the staging film flows' key"),
