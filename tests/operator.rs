@@ -237,7 +237,7 @@ async fn chart_writes_svg_and_png_of_the_weekly_series() {
         .query_one(
             &format!(
                 "{chart_series} FROM ({}) AS c",
-                include_str!("../queries/chart/film_weekly.sql").trim_end_matches(|c| c == ';' || c == '\n')
+                include_str!("../queries/chart/film_weekly.sql").trim_end_matches([';', '\n'])
             ),
             &[&1i32],
         )
