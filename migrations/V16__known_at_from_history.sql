@@ -46,42 +46,6 @@ COMMENT ON FUNCTION rollup.weeks_known_at(date, bigint) IS
     'nothing in it (rollup.recorded_nothing), as run known_run published them (rollup.weekly_rentals_history); '
     'when known_run is null, as the current tables hold them.';
 
-CREATE FUNCTION rollup.panel_known_at(known_through date, known_run bigint)
-RETURNS TABLE (film_id integer, store_id integer, week_beginning date, copies integer,
-               peak_outstanding bigint, hours_all_copies_out numeric, all_copies_out boolean)
-LANGUAGE sql STABLE
-AS $function$
-SELECT h.film_id, h.store_id, s.week_beginning, h.copies,
-       coalesce(w.peak_outstanding, 0),
-       coalesce(w.hours_all_copies_out, 0),
-       rollup.stocked_out(w.hours_all_copies_out)
-  FROM (SELECT i.film_id, i.store_id, count(*)::integer AS copies
-          FROM rollup.inventory_shadow AS i
-         GROUP BY i.film_id, i.store_id) AS h
- CROSS JOIN rollup.weeks_known_at(known_through, NULL) AS s
-  LEFT JOIN rollup.film_weekly AS w
-         ON w.film_id = h.film_id AND w.store_id = h.store_id AND w.week_beginning = s.week_beginning
- WHERE known_run IS NULL
-UNION ALL
-SELECT h.film_id, h.store_id, s.week_beginning, h.copies,
-       coalesce(w.peak_outstanding, 0),
-       coalesce(w.hours_all_copies_out, 0),
-       rollup.stocked_out(w.hours_all_copies_out)
-  FROM rollup.copies_history AS h
- CROSS JOIN rollup.weeks_known_at(known_through, known_run) AS s
-  LEFT JOIN rollup.film_weekly_at(known_run) AS w
-         ON w.film_id = h.film_id AND w.store_id = h.store_id AND w.week_beginning = s.week_beginning
- WHERE known_run IS NOT NULL
-   AND rollup.in_effect(h.valid_from_run, h.valid_to_run, known_run)
-$function$;
-COMMENT ON FUNCTION rollup.panel_known_at(date, bigint) IS
-    'The per-film panel up to the end of week known_through as run known_run published it: every (film, '
-    'store) it saw stocked x every week of its spine up to known_through, zeros where no copy was out, with '
-    'the copies it saw held, the week''s peak, the hours with every copy out and the censoring flag '
-    '(rollup.stocked_out), from the revision history (rollup.film_weekly_at, rollup.copies_history). When '
-    'known_run is null, from the current tables (copies held now). The one place the recommendation and '
-    'rollup backtest read history from.';
-
 CREATE FUNCTION rollup.recommendation_weeks(known_through date, known_run bigint) RETURNS SETOF date
 LANGUAGE sql STABLE
 AS $function$
@@ -96,6 +60,63 @@ COMMENT ON FUNCTION rollup.recommendation_weeks(date, bigint) IS
     '(null: the current tables): the last rollup.recommendation_window() weeks up to it in which the shop '
     'recorded something.';
 
+CREATE FUNCTION rollup.panel_known_at(known_through date, known_run bigint, window_only boolean)
+RETURNS TABLE (film_id integer, store_id integer, week_beginning date, copies integer,
+               peak_outstanding bigint, hours_all_copies_out numeric, all_copies_out boolean)
+LANGUAGE sql STABLE
+AS $function$
+-- window_only restricts both sides of each join to the weeks of the window: a filter on the result
+-- would reach the weeks but not the per-film rows, and the whole panel (every pair by every week,
+-- at 10 million rentals 5.8 million rows) would be built and sorted to keep the 13 weeks a
+-- recommendation reads. (A flag, not an array of weeks: an argument holding a subquery would stop
+-- the planner inlining the function, and a filter on one pair would no longer reach its rows.)
+SELECT h.film_id, h.store_id, s.week_beginning, h.copies,
+       coalesce(w.peak_outstanding, 0),
+       coalesce(w.hours_all_copies_out, 0),
+       rollup.stocked_out(w.hours_all_copies_out)
+  FROM (SELECT i.film_id, i.store_id, count(*)::integer AS copies
+          FROM rollup.inventory_shadow AS i
+         GROUP BY i.film_id, i.store_id) AS h
+ CROSS JOIN rollup.weeks_known_at(known_through, NULL) AS s
+  LEFT JOIN (SELECT f.film_id, f.store_id, f.week_beginning, f.peak_outstanding, f.hours_all_copies_out
+               FROM rollup.film_weekly AS f
+              WHERE NOT window_only
+                 OR f.week_beginning IN (SELECT rollup.recommendation_weeks(known_through, known_run))) AS w
+         ON w.film_id = h.film_id AND w.store_id = h.store_id AND w.week_beginning = s.week_beginning
+ WHERE known_run IS NULL
+   AND (NOT window_only OR s.week_beginning IN (SELECT rollup.recommendation_weeks(known_through, known_run)))
+UNION ALL
+SELECT h.film_id, h.store_id, s.week_beginning, h.copies,
+       coalesce(w.peak_outstanding, 0),
+       coalesce(w.hours_all_copies_out, 0),
+       rollup.stocked_out(w.hours_all_copies_out)
+  FROM rollup.copies_history AS h
+ CROSS JOIN rollup.weeks_known_at(known_through, known_run) AS s
+  LEFT JOIN (SELECT f.film_id, f.store_id, f.week_beginning, f.peak_outstanding, f.hours_all_copies_out
+               FROM rollup.film_weekly_at(known_run) AS f
+              WHERE NOT window_only
+                 OR f.week_beginning IN (SELECT rollup.recommendation_weeks(known_through, known_run))) AS w
+         ON w.film_id = h.film_id AND w.store_id = h.store_id AND w.week_beginning = s.week_beginning
+ WHERE known_run IS NOT NULL
+   AND rollup.in_effect(h.valid_from_run, h.valid_to_run, known_run)
+   AND (NOT window_only OR s.week_beginning IN (SELECT rollup.recommendation_weeks(known_through, known_run)))
+$function$;
+COMMENT ON FUNCTION rollup.panel_known_at(date, bigint, boolean) IS
+    'The per-film panel up to the end of week known_through as run known_run published it: every (film, '
+    'store) it saw stocked x every week of its spine up to known_through (with window_only, those of them a '
+    'recommendation reads: rollup.recommendation_weeks), zeros where no copy was out, with the copies it saw held, the week''s peak, the hours '
+    'with every copy out and the censoring flag (rollup.stocked_out), from the revision history '
+    '(rollup.film_weekly_at, rollup.copies_history). When known_run is null, from the current tables '
+    '(copies held now). The one place the recommendation and rollup backtest read history from.';
+
+CREATE FUNCTION rollup.panel_known_at(known_through date, known_run bigint)
+RETURNS TABLE (film_id integer, store_id integer, week_beginning date, copies integer,
+               peak_outstanding bigint, hours_all_copies_out numeric, all_copies_out boolean)
+LANGUAGE sql STABLE
+AS $function$ SELECT * FROM rollup.panel_known_at(known_through, known_run, false) $function$;
+COMMENT ON FUNCTION rollup.panel_known_at(date, bigint) IS
+    'rollup.panel_known_at(known_through, known_run, false): every week up to known_through.';
+
 CREATE FUNCTION rollup.window_known_at(known_through date, known_run bigint)
 RETURNS TABLE (film_id integer, store_id integer, week_beginning date, copies integer,
                peak_outstanding bigint, hours_all_copies_out numeric, all_copies_out boolean, demand bigint)
@@ -103,11 +124,10 @@ LANGUAGE sql STABLE
 AS $function$
 SELECT p.film_id, p.store_id, p.week_beginning, p.copies, p.peak_outstanding, p.hours_all_copies_out,
        p.all_copies_out, rollup.demand_seen(p.peak_outstanding, p.all_copies_out)
-  FROM rollup.panel_known_at(known_through, known_run) AS p
- WHERE p.week_beginning IN (SELECT rollup.recommendation_weeks(known_through, known_run))
+  FROM rollup.panel_known_at(known_through, known_run, true) AS p
 $function$;
 COMMENT ON FUNCTION rollup.window_known_at(date, bigint) IS
-    'The rows of rollup.panel_known_at(known_through, known_run) a recommendation made at the end of '
+    'The rows of rollup.panel_known_at(known_through, known_run, true) a recommendation made at the end of '
     'known_through reads (rollup.recommendation_weeks), with each week''s demand as the method counts it '
     '(rollup.demand_seen). rollup backtest passes rollup.run_known_at(known_through).';
 
