@@ -1,6 +1,8 @@
 -- Step 26, full build: rollup.copies_recommendation for every stocked (film, store), made at the
 -- end of the spine's last week by the one method, rollup.copies_recommendation_for (migrations/V14),
 -- and the basis it was made on. Rows written only where they changed; pairs no longer stocked go.
+-- An incremental run whose basis changed (queries/run/recommendation_basis_changed.sql: another
+-- service level, or the window moved) runs this statement too: every pair reads other weeks.
 -- $1 run id, $2 service level (0 < level <= 1, checked by the runner)
 WITH known AS (
     SELECT max(week_beginning) AS through FROM rollup.weekly_rentals

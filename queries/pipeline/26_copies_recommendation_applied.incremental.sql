@@ -1,25 +1,16 @@
--- Step 26, incremental: rollup.copies_recommendation brought up to date at the cost of the change.
--- A pair's recommendation reads its own weeks, its copies and the run's basis: the service level
--- and the weeks of the window (rollup.recommendation_weeks: the spine's last weeks that are not
--- gaps of the source). When the basis is what the stored rows were made on, only the pairs whose
--- rentals or copies changed are recomputed: those of a changed rental (where the shadow counted
--- it, step 6, and its copy's owner now) and those of a copy added, removed or moved (step 7). When
--- it differs (another --service-level, the spine grew a week, a gap was filled), every pair is.
--- Same method (rollup.copies_recommendation_for, migrations/V14) and writes as the full build's
--- 25_copies_recommendation_applied.full.sql, so a run leaves what a rebuild would.
+-- Step 26, incremental: rollup.copies_recommendation brought up to date at the cost of the change,
+-- when the basis the stored rows were made on is this run's (queries/run/recommendation_basis_changed.sql:
+-- the service level, and the weeks of the window, rollup.recommendation_weeks). A pair's
+-- recommendation reads its own weeks, its copies and that basis, so only the pairs whose rentals
+-- or copies changed are recomputed: those of a changed rental (where the shadow counted it,
+-- step 6, and its copy's owner now) and those of a copy added, removed or moved (step 7). When the
+-- basis differs, every pair reads other weeks and the run takes the full build's statement
+-- (26_copies_recommendation_applied.full.sql) instead: one pass over every pair, planned for it.
+-- Same method (rollup.copies_recommendation_for, migrations/V14) and writes as that statement, so
+-- a run leaves what a rebuild would.
 -- $1 run id, $2 service level (0 < level <= 1, checked by the runner)
 WITH known AS (
     SELECT max(week_beginning) AS through FROM rollup.weekly_rentals
-),
-basis AS (
-    SELECT $2::float8 AS service_level,
-           coalesce((SELECT array_agg(w ORDER BY w) FROM rollup.recommendation_weeks(known.through) AS w), '{}')
-               AS window_weeks
-      FROM known
-),
-every_pair AS (
-    SELECT NOT EXISTS (SELECT FROM rollup.copies_recommendation_basis AS b, basis AS n
-                        WHERE b.service_level = n.service_level AND b.window_weeks = n.window_weeks) AS yes
 ),
 pair AS (
     -- the pairs whose rentals or copies changed
@@ -34,13 +25,7 @@ pair AS (
     SELECT c.new_film_id, c.new_store_id FROM inventory_change AS c WHERE c.new_film_id IS NOT NULL
 ),
 fresh AS MATERIALIZED (
-    -- every pair in one pass, when the basis changed
-    SELECT r.*
-      FROM known
-     CROSS JOIN LATERAL rollup.copies_recommendation_for(known.through, $2::float8) AS r
-     WHERE (SELECT yes FROM every_pair)
-    UNION ALL
-    -- else the touched pairs one at a time: the method's filter on film_id and store_id reaches the
+    -- the touched pairs one at a time: the method's filter on film_id and store_id reaches the
     -- pair's own rows. OFFSET 0 keeps the filter inside: pulled up into a join, it let the planner
     -- compute every pair and keep the touched ones (2.5 s at 1M rentals for one pair, against 5 ms)
     SELECT r.*
@@ -49,14 +34,11 @@ fresh AS MATERIALIZED (
      CROSS JOIN LATERAL (SELECT * FROM rollup.copies_recommendation_for(known.through, $2::float8) AS f
                           WHERE f.film_id = p.film_id AND f.store_id = p.store_id
                          OFFSET 0) AS r
-     WHERE NOT (SELECT yes FROM every_pair)
 ),
 deleted AS (
     -- a recomputed pair that got no row: no longer stocked
     DELETE FROM rollup.copies_recommendation AS c
-     USING (SELECT film_id, store_id FROM pair
-            UNION
-            SELECT film_id, store_id FROM rollup.copies_recommendation WHERE (SELECT yes FROM every_pair)) AS p
+     USING pair AS p
      WHERE c.film_id = p.film_id AND c.store_id = p.store_id
        AND NOT EXISTS (SELECT FROM fresh AS f WHERE f.film_id = c.film_id AND f.store_id = c.store_id)
     RETURNING 1
@@ -87,15 +69,6 @@ written AS (
             excluded.weeks_seen, excluded.window_from, excluded.window_through, excluded.censored_weeks,
             excluded.peak_seen)
     RETURNING 1
-),
-basis_written AS (
-    INSERT INTO rollup.copies_recommendation_basis AS b (service_level, window_weeks, run_id)
-    SELECT service_level, window_weeks, $1::bigint FROM basis
-     WHERE (SELECT yes FROM every_pair)
-    ON CONFLICT (only_row) DO UPDATE
-       SET service_level = excluded.service_level, window_weeks = excluded.window_weeks, run_id = excluded.run_id
-    RETURNING 1
 )
 SELECT (SELECT count(*) FROM fresh)::integer AS pairs_recommended,
-       ((SELECT count(*) FROM written) + (SELECT count(*) FROM deleted))::integer AS pairs_written,
-       (SELECT count(*) FROM basis_written) = 1 AS every_pair;
+       ((SELECT count(*) FROM written) + (SELECT count(*) FROM deleted))::integer AS pairs_written;

@@ -135,6 +135,7 @@ pub mod bookkeeping {
     pub const PULL_COUNTS: Query = query!("run/pull_counts.sql");
     pub const TOUCHED_COUNTS: Query = query!("run/touched_counts.sql");
     pub const NOTHING_CHANGED: Query = query!("run/nothing_changed.sql");
+    pub const RECOMMENDATION_BASIS_CHANGED: Query = query!("run/recommendation_basis_changed.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
     pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");

@@ -316,7 +316,7 @@ pub(crate) async fn build(
     bookkeeping::RUN_SETTING.execute(&transaction, &[&options.timezone]).await?;
     let mut outcome = Outcome::new(run_id, Mode::Full, false);
     publish(&transaction, options, run_id, &loaded, &computed, &mut outcome).await?;
-    finish(&transaction, options, &mut outcome, Some(loaded.watermark)).await?;
+    finish(&transaction, options, &mut outcome, true, Some(loaded.watermark)).await?;
     failpoint("commit").await?;
     transaction.commit().await.context("could not commit the run's transaction")?;
     build::STAGING_DROPPED.run_script(client).await?;

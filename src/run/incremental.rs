@@ -57,7 +57,7 @@ pub(crate) async fn refresh(
         steps::DATA_ISSUE_APPLIED_INCREMENTAL.run_step_one(&transaction, &[&run_id]).await?;
     }
     record_history(&transaction, run_id, false, changed).await?;
-    finish(&transaction, options, &mut outcome, None).await?;
+    finish(&transaction, options, &mut outcome, changed, None).await?;
     failpoint("commit").await?;
     transaction.commit().await.context("could not commit the run's transaction")?;
     Ok(outcome)

@@ -103,21 +103,29 @@ pub(crate) async fn transaction_settings(
     Ok(())
 }
 
-/// Step 26: rollup.copies_recommendation at `--service-level`, for every stocked pair (a full
-/// build) or for the pairs the run touched (an incremental run, which recomputes every pair when
-/// the service level or the weeks the method reads changed).
+/// Step 26: rollup.copies_recommendation at `--service-level`. A full build recomputes every
+/// stocked pair; so does an incremental run whose basis changed (another service level, or the
+/// window of weeks moved: queries/run/recommendation_basis_changed.sql), with the full build's
+/// statement, planned for every pair. Otherwise an incremental run recomputes the pairs whose
+/// rentals or copies changed, and one that changed nothing (`changed` false) none: it skips the step.
 pub(crate) async fn recommend_copies(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
+    changed: bool,
     outcome: &mut Outcome,
 ) -> Result<()> {
     let run_id = outcome.run_id;
-    let step = match outcome.mode {
-        Mode::Full => &steps::COPIES_RECOMMENDATION_APPLIED_FULL,
-        Mode::Incremental => &steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL,
+    outcome.service_level = options.service_level;
+    let every_pair = outcome.mode == Mode::Full
+        || bookkeeping::RECOMMENDATION_BASIS_CHANGED.value(transaction, &[&options.service_level]).await?;
+    let step = if every_pair {
+        &steps::COPIES_RECOMMENDATION_APPLIED_FULL
+    } else if changed {
+        &steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL
+    } else {
+        return Ok(());
     };
     let recommended = step.run_step_one(transaction, &[&run_id, &options.service_level]).await?;
-    outcome.service_level = options.service_level;
     outcome.pairs_recommended = column(&recommended, "pairs_recommended")?;
     outcome.recommendations_written = column(&recommended, "pairs_written")?;
     Ok(())

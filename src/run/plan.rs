@@ -174,10 +174,17 @@ pub const PLAN: &[Step] = &[
     ),
     step("25_film_history", Incremental, "the films' versions in rollup.film_history"),
     step("25_weekly_rentals_history", Incremental, "the weeks' versions in rollup.weekly_rentals_history"),
-    step(
+    only(
+        "26_copies_recommendation_applied.full",
+        Incremental,
+        "the service level or the weeks the method reads changed",
+        "rollup.copies_recommendation, every stocked pair, as a full build makes it",
+    ),
+    only(
         "26_copies_recommendation_applied.incremental",
         Incremental,
-        "rollup.copies_recommendation: the pairs whose rentals or copies changed, every pair when the service level or the weeks it reads changed",
+        "else, something changed",
+        "rollup.copies_recommendation: the pairs whose rentals or copies changed",
     ),
     // a full build: load, in one snapshot of the source
     step("staging_dropped", Full, "staging tables of a build that died, dropped"),

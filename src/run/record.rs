@@ -80,10 +80,12 @@ impl Outcome {
 /// The end of a run's transaction: after a full build the settings the tables now mean, the copies
 /// recommendation (step 26, which reads the tables as they now are), what the rollup counts now,
 /// and the run's record with its counts and watermark (`watermark`, or the transaction's start).
+/// `changed` is false for an incremental run that found nothing changed.
 pub(crate) async fn finish(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
     outcome: &mut Outcome,
+    changed: bool,
     watermark: Option<DateTime<Utc>>,
 ) -> Result<()> {
     // The settings first: the per-film view the recommendation reads takes its time zone from them.
@@ -92,7 +94,7 @@ pub(crate) async fn finish(
             .execute(transaction, &[&options.timezone, &WEEK_START, &outcome.run_id, &DEFINITIONS])
             .await?;
     }
-    crate::run::recommend_copies(transaction, options, outcome).await?;
+    crate::run::recommend_copies(transaction, options, changed, outcome).await?;
     let counts = bookkeeping::RENTAL_COUNTS.query_one(transaction, &[]).await?;
     outcome.rentals_counted = column(&counts, "rentals_counted")?;
     outcome.rentals_quarantined = column(&counts, "rentals_quarantined")?;
