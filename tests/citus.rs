@@ -102,6 +102,36 @@ async fn assert_citus_equal(scenario: &Scenario, citus_url: &str, context: &str)
     );
 }
 
+/// The events the Citus workers keep (rollup.film_week_event, migration V17) are those the rental
+/// shadow counts: every counted rental's and return's film, store, week and instant, each once.
+/// The sweep of an incremental run reads only these, so a stale or missing event would give a
+/// later run wrong flows for its week; this checks them after each run, all weeks at once.
+async fn assert_events_follow_the_shadow(citus_url: &str, context: &str) {
+    let on_citus = common::connect(citus_url).await;
+    let kept: Option<String> = query_value(
+        &on_citus,
+        "SELECT md5(string_agg(format('%s %s %s %s %s %s', film_id, store_id, week, at, delta, rental_id), ';' \
+            ORDER BY rental_id, delta, film_id)) FROM rollup.film_week_event",
+        &[],
+    )
+    .await;
+    // from the shadow's own columns, by the definition of a counted event (not rollup.counted_events)
+    let counted: Option<String> = query_value(
+        &on_citus,
+        "SELECT md5(string_agg(format('%s %s %s %s %s %s', film_id, store_id, week, at, delta, rental_id), ';' \
+            ORDER BY rental_id, delta, film_id)) \
+           FROM (SELECT film_id, store_id, rental_week AS week, rental_date AS at, 1 AS delta, rental_id \
+                   FROM rollup.rental_shadow WHERE rental_week IS NOT NULL AND film_id IS NOT NULL \
+                 UNION ALL \
+                 SELECT film_id, store_id, return_week, return_date, -1, rental_id \
+                   FROM rollup.rental_shadow WHERE return_week IS NOT NULL AND film_id IS NOT NULL) AS e",
+        &[],
+    )
+    .await;
+    assert!(counted.is_some(), "the shadow counts events; {context}");
+    assert_eq!(kept, counted, "rollup.film_week_event vs the rental shadow; {context}");
+}
+
 /// A few changes of the kinds an OLTP source sees, chosen by `seed`: rentals added and returned,
 /// dates moved, a rental deleted, a copy moved to the other store and a rental to it.
 async fn change_source(source: &Client, seed: u64) {
@@ -147,6 +177,7 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     scenario.run(&["--jobs", "2"]);
     on_citus(&["run", "--jobs", "2"]);
     assert_citus_equal(&scenario, &citus_url, "full build").await;
+    assert_events_follow_the_shadow(&citus_url, "full build").await;
 
     let source = scenario.source().await;
     let seed =
@@ -158,7 +189,9 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
         change_source(&source, seed.wrapping_add(round)).await;
         scenario.run(&[]);
         on_citus(&["run"]);
-        assert_citus_equal(&scenario, &citus_url, &format!("incremental run {round}, seed {seed}")).await;
+        let context = format!("incremental run {round}, seed {seed}");
+        assert_citus_equal(&scenario, &citus_url, &context).await;
+        assert_events_follow_the_shadow(&citus_url, &context).await;
     }
     let verified = on_citus(&["verify"]);
     assert!(verified.status.success());
@@ -299,6 +332,34 @@ async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
     let worker_part =
         &grouped[grouped.find("->  Task").unwrap_or_else(|| panic!("no task in:\n{grouped}"))..];
     assert!(worker_part.contains("Aggregate"), "the grouping runs inside each task:\n{grouped}");
+
+    // an incremental run sweeps the touched weeks on the workers too: step 19 reads the events
+    // kept there (18_film_week_event.incremental.citus), its windows and grouping inside the tasks,
+    // only the flows coming back
+    change_source(&scenario.source().await, 11).await;
+    let output = scenario.rollup_command_with_env(
+        &["--log-format", "json", "run"],
+        &[("ROLLUP_EXPLAIN_STEPS", plans.to_str().unwrap())],
+    );
+    assert!(output.status.success(), "the incremental run on Citus failed:\n{}", common::stderr(&output));
+    let plans_text = std::fs::read_to_string(&plans).unwrap();
+    std::fs::remove_file(&plans).unwrap();
+    let sweep = explained(&plans_text, "19_film_week_flow_computed");
+    let mut everything = Vec::new();
+    plan_objects(&sweep, &mut everything);
+    let job = everything
+        .iter()
+        .find(|node| node.get("Custom Plan Provider").and_then(|p| p.as_str()) == Some("Citus Adaptive"))
+        .unwrap_or_else(|| panic!("the sweep is a distributed query:\n{sweep:#}"));
+    let mut nodes = Vec::new();
+    plan_objects(&job["Distributed Query"]["Job"]["Tasks"], &mut nodes);
+    let node_types: Vec<&str> = nodes.iter().filter_map(|node| node.get("Node Type")?.as_str()).collect();
+    for inside in ["WindowAgg", "Aggregate"] {
+        assert!(node_types.contains(&inside), "{inside} runs inside the task:\n{sweep:#}");
+    }
+    let done = common::stderr(&output);
+    assert!(done.contains("11_film_week_event_applied.citus"), "{done}");
+    assert!(!done.contains("\"18_film_week_event.incremental\""), "read from the shadow: {done}");
 }
 
 /// A worker that stops under a run fails it, exit code 4 (a lost connection) and one error line

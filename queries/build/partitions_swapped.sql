@@ -2,13 +2,16 @@
 -- and per-film flows become the partitions of rollup.rental_shadow and rollup.film_week_flow, in
 -- place of the published ones, which are dropped. DETACH and ATTACH change the catalog only (the
 -- staging tables have the parents' keys, indexes and constraints already), so this takes
--- milliseconds; readers of the parents wait for the commit, then see the new rows.
+-- milliseconds; readers of the parents wait for the commit, then see the new rows. On a Citus
+-- coordinator the counted events by film (rollup.film_week_event, migration V17) too.
 DO $$
 DECLARE
     parent text;
     published regclass;
 BEGIN
-    FOREACH parent IN ARRAY ARRAY['rental_shadow', 'film_week_flow'] LOOP
+    FOREACH parent IN ARRAY ARRAY['rental_shadow', 'film_week_flow']
+                            || CASE WHEN to_regclass('rollup_build.film_week_event') IS NOT NULL
+                                    THEN ARRAY['film_week_event'] ELSE '{}' END LOOP
         FOR published IN
             SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = format('rollup.%I', parent)::regclass
         LOOP

@@ -15,24 +15,20 @@ CREATE TABLE rollup_build.data_issue (LIKE rollup.data_issue INCLUDING DEFAULTS 
 -- On a Citus coordinator (migration V15), the staging per-film flows are distributed like the
 -- published ones, co-located with them, so the swap (partitions_swapped.sql) stays catalog-only
 -- and the flows are written straight into the workers' shards. Beside them, on Citus only, the
--- counted events step 18 yields (its temporary view's columns), distributed by film and
--- co-located with the flows: the build copies them here from the staging rental shadow, which
--- stays on the coordinator (docs/citus.md), and sweeps them on the workers, one task per shard
--- (pipeline/18_film_week_event.citus.sql, 20_film_week_flow_applied.citus.sql); src/run/
--- full_build.rs takes the table's presence for "sweep on the workers". A rental of a copy the
--- inventory lacks has no film and is not swept, as on one server. Nothing on plain PostgreSQL.
+-- counted events (rollup.film_week_event, migration V17), distributed by film and co-located with
+-- the flows: the build copies them here from the staging rental shadow, which stays on the
+-- coordinator (docs/citus.md), sweeps them on the workers, one task per shard
+-- (pipeline/18_film_week_event.citus.sql, 20_film_week_flow_applied.citus.sql), and publishes them
+-- for the incremental runs to sweep; src/run/full_build.rs takes the table's presence for "sweep on
+-- the workers". A rental of a copy the inventory lacks has no film and is not swept, as on one
+-- server. Nothing on plain PostgreSQL.
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
         PERFORM create_distributed_table('rollup_build.film_week_flow', 'film_id',
                                          colocate_with => 'rollup.film_week_flow');
-        CREATE TABLE rollup_build.film_week_event (
-            film_id  integer NOT NULL,
-            store_id integer NOT NULL,
-            week     date NOT NULL,
-            at       timestamptz NOT NULL,
-            delta    integer NOT NULL
-        );
+        CREATE TABLE rollup_build.film_week_event
+            (LIKE rollup.film_week_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
         PERFORM create_distributed_table('rollup_build.film_week_event', 'film_id',
                                          colocate_with => 'rollup_build.film_week_flow');
     END IF;

@@ -71,6 +71,9 @@ pub mod steps {
         query!("pipeline/20_film_week_flow_applied.incremental.sql");
     /// Full build on Citus: step 18's events copied to the workers.
     pub const FILM_WEEK_EVENT_CITUS: Query = query!("pipeline/18_film_week_event.citus.sql");
+    pub const FILM_WEEK_EVENT_APPLIED_CITUS: Query = query!("pipeline/11_film_week_event_applied.citus.sql");
+    pub const FILM_WEEK_EVENT_INCREMENTAL_CITUS: Query =
+        query!("pipeline/18_film_week_event.incremental.citus.sql");
     /// Full build on Citus: steps 19 and 20 as one statement run on the workers, step 19's query
     /// put in its place ([`super::film_week_flow_applied_citus`]).
     pub(super) const FILM_WEEK_FLOW_APPLIED_CITUS_OUTER: Query =
@@ -136,6 +139,7 @@ pub mod bookkeeping {
     pub const TOUCHED_COUNTS: Query = query!("run/touched_counts.sql");
     pub const NOTHING_CHANGED: Query = query!("run/nothing_changed.sql");
     pub const RECOMMENDATION_BASIS_CHANGED: Query = query!("run/recommendation_basis_changed.sql");
+    pub const EVENTS_ON_WORKERS: Query = query!("run/events_on_workers.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
     pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");
     pub const FINISH_RUN: Query = query!("run/finish_run.sql");

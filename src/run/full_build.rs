@@ -224,11 +224,15 @@ pub async fn compute(
 
     let started = Instant::now();
     let mut indexes = Vec::new();
-    for row in build::STAGING_INDEX_STATEMENTS
-        .query(first, &[&"rollup.film_week_flow", &"rollup_build.film_week_flow"])
-        .await?
-    {
-        indexes.push(Task::Index(row.try_get("statement")?));
+    // on Citus the events the workers swept are published too, for the incremental runs to sweep
+    let tables: &[&str] = if on_workers { &["film_week_flow", "film_week_event"] } else { &["film_week_flow"] };
+    for table in tables {
+        for row in build::STAGING_INDEX_STATEMENTS
+            .query(first, &[&format!("rollup.{table}"), &format!("rollup_build.{table}")])
+            .await?
+        {
+            indexes.push(Task::Index(row.try_get("statement")?));
+        }
     }
     run_tasks(&connections, indexes, options, run_id).await?;
     build::STAGING_ANALYZED.run_script(first).await?;

@@ -45,9 +45,11 @@ pub(crate) async fn refresh(
     link_source(&transaction, fdw_source, false).await?;
     link_capture(&transaction, capture).await?;
     let mut outcome = Outcome::new(run_id, Mode::Incremental, reconcile);
-    let changed = gather_changes(&transaction, options, cutoff, capture, reconcile, &mut outcome).await?;
+    let on_workers: bool = bookkeeping::EVENTS_ON_WORKERS.value(&transaction, &[]).await?;
+    let changed =
+        gather_changes(&transaction, options, cutoff, capture, reconcile, on_workers, &mut outcome).await?;
     if changed {
-        recompute(&transaction, options, run_id, &mut outcome).await?;
+        recompute(&transaction, options, run_id, on_workers, &mut outcome).await?;
     }
     steps::PULLED_FILM_INCREMENTAL.run_script(&transaction).await?;
     steps::FILM_APPLIED.run_step_one(&transaction, &[]).await?;
@@ -72,6 +74,7 @@ pub(crate) async fn gather_changes(
     cutoff: Option<DateTime<Utc>>,
     capture: bool,
     reconcile: bool,
+    on_workers: bool,
     outcome: &mut Outcome,
 ) -> Result<bool> {
     let time_zone = &options.timezone;
@@ -104,6 +107,9 @@ pub(crate) async fn gather_changes(
     let rentals = steps::RENTAL_SHADOW_APPLIED.run_step_one(transaction, &[]).await?;
     outcome.rentals_changed = column(&rentals, "rentals_changed")?;
     outcome.rentals_deleted = column(&rentals, "rentals_deleted")?;
+    if on_workers {
+        steps::FILM_WEEK_EVENT_APPLIED_CITUS.run_script(transaction).await?;
+    }
     steps::RENTAL_BUCKET_APPLIED_INCREMENTAL.run_step(transaction, &[&BUCKET_SIZE]).await?;
     steps::DAY_EVENT_INCREMENTAL.run_script(transaction).await?;
     let touched = bookkeeping::TOUCHED_COUNTS.query_one(transaction, &[]).await?;
@@ -179,18 +185,24 @@ pub(crate) async fn repull_differing_buckets(transaction: &tokio_postgres::Trans
 }
 
 /// Steps 13-20 of an incremental run: the touched days' flows, the weekly table from the earliest
-/// changed day on, and the touched (film, store, week)s' flows.
+/// changed day on, and the touched (film, store, week)s' flows, swept from the events the Citus
+/// workers keep when `on_workers` (docs/citus.md), else from the rental shadow.
 pub(crate) async fn recompute(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
     run_id: i64,
+    on_workers: bool,
     outcome: &mut Outcome,
 ) -> Result<()> {
     steps::DAY_FLOW_COMPUTED.run_step(transaction, &[]).await?;
     let days = steps::DAY_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
     let first_changed_day: Option<NaiveDate> = column(&days, "first_changed_day")?;
     recompute_weeks(transaction, options, run_id, first_changed_day, outcome).await?;
-    steps::FILM_WEEK_EVENT_INCREMENTAL.run_script(transaction).await?;
+    if on_workers {
+        steps::FILM_WEEK_EVENT_INCREMENTAL_CITUS.run_script(transaction).await?;
+    } else {
+        steps::FILM_WEEK_EVENT_INCREMENTAL.run_script(transaction).await?;
+    }
     steps::FILM_WEEK_FLOW_COMPUTED.run_step(transaction, &[]).await?;
     bookkeeping::ANALYZE_RECOMPUTED.run_step(transaction, &[]).await?;
     let film_weeks = steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;

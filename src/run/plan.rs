@@ -110,6 +110,12 @@ pub const PLAN: &[Step] = &[
     only("analyze_touched", Incremental, "something changed", "statistics of what was touched"),
     only("11_rental_shadow_applied", Incremental, "something changed", "the rentals' shadow up to date"),
     only(
+        "11_film_week_event_applied.citus",
+        Incremental,
+        "something changed, on a Citus coordinator",
+        "the changed rentals' events on the workers (rollup.film_week_event)",
+    ),
+    only(
         "11_rental_bucket_applied.incremental",
         Incremental,
         "something changed",
@@ -134,8 +140,14 @@ pub const PLAN: &[Step] = &[
     only(
         "18_film_week_event.incremental",
         Incremental,
-        "something changed",
-        "the touched film weeks' events",
+        "something changed, on one server",
+        "the touched film weeks' events, from the rental shadow",
+    ),
+    only(
+        "18_film_week_event.incremental.citus",
+        Incremental,
+        "something changed, on a Citus coordinator",
+        "the touched film weeks' events, on the workers",
     ),
     only("19_film_week_flow_computed", Incremental, "something changed", "their flows"),
     only("analyze_recomputed", Incremental, "something changed", "statistics of the recomputed flows"),
