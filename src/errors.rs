@@ -163,8 +163,18 @@ fn describe_db_error(db: &tokio_postgres::error::DbError) -> String {
     if let Some(hint) = db.hint() {
         text.push_str(&format!(" (HINT: {})", hint.trim_end()));
     }
+    // A Citus coordinator passes a worker's error on with the worker named only in its context;
+    // without it the operator cannot tell which machine to look at.
+    if let Some(worker) =
+        db.where_().and_then(|context| context.lines().find(|line| line.contains(CITUS_WORKER)))
+    {
+        text.push_str(&format!(" ({})", worker.trim()));
+    }
     text
 }
+
+/// How Citus names the worker in the context of an error that came from it (ReportResultError).
+const CITUS_WORKER: &str = "while executing command on ";
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,8 @@
 -- the staging shadow in the film and store of its copy and its week, for the films of this task
 -- (queries/build/film_range.sql: the full build sweeps ranges of films side by side, on several
 -- connections); what step 19 sweeps (the rule of rollup.counted_events, migration V17, written out
--- as two scans of the shadow). A rental of a copy the inventory lacks belongs to no film. The rental id is for Citus,
--- which keeps the events (18_film_week_event.citus.sql).
+-- as two scans of the shadow). A rental of a copy the inventory lacks belongs to no film. The
+-- rental id is for Citus, which keeps the events (18_film_week_event.citus.sql).
 -- A temporary view, like step 12's: both kinds of run count the same way (step 19), only what they
 -- read differs.
 CREATE TEMP VIEW film_week_event AS

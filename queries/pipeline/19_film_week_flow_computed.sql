@@ -14,6 +14,11 @@
 -- every copy out (rollup.hours_all_copies_out), whatever those two are when read. Both passes
 -- order the same partitions, so after the one sort by time the second sorts only within each
 -- pair-week.
+--
+-- The time zone is a parameter, not a read of the run's temporary table run_setting: on a Citus
+-- coordinator a local table in the query makes Citus pull every event to the coordinator instead
+-- of sweeping on the workers (docs/citus.md).
+-- $1 time zone
 CREATE TEMP TABLE film_week_flow_computed ON COMMIT DROP AS
 WITH swept AS (
     SELECT e.film_id, e.store_id, e.week, e.at, e.delta,
@@ -30,10 +35,10 @@ span AS (
      CROSS JOIN LATERAL (
             VALUES (s.level - s.delta, s.delta,
                     s.at - coalesce(s.previous_at,
-                                    rollup.local_midnight(s.week, (SELECT time_zone FROM run_setting)))),
+                                    rollup.local_midnight(s.week, $1::text))),
                    (s.level, 0,
                     CASE WHEN s.last_event
-                         THEN rollup.local_midnight(s.week + 7, (SELECT time_zone FROM run_setting)) - s.at END))
+                         THEN rollup.local_midnight(s.week + 7, $1::text) - s.at END))
             AS span (level, delta, lasted)
      WHERE span.lasted IS NOT NULL
 ),

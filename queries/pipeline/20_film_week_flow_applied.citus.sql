@@ -8,12 +8,10 @@
 --
 -- The query in the parentheses is step 19's, written once in 19_film_week_flow_computed.sql: the
 -- line `-- step 19` below is replaced by that file's query (what its temporary table is made of)
--- when the binary starts (src/queries/mod.rs, which a unit test keeps honest), with one change:
--- the time zone, which step 19 reads from the run's temporary table run_setting, is $2 here, as a
--- local table in the query would make Citus pull every event to the coordinator. The CTE
--- film_week_event below stands in for step 18's temporary view of the same name and columns.
+-- when the binary starts (src/queries/mod.rs, which a unit test keeps honest), its parameter $1,
+-- the time zone, the same here. The CTE film_week_event below stands in for step 18's temporary view of the same name and columns.
 -- The key of the staging flows is built once this is done (build/staging_index_statements.sql).
--- $1 run_id, $2 time zone
+-- $1 time zone, $2 run_id
 INSERT INTO rollup_build.film_week_flow
        (film_id, store_id, week_beginning, rented_rentals, returned_rentals, peak_rise, lowest_level,
         seconds_at_or_above, run_id)
@@ -22,7 +20,7 @@ WITH film_week_event AS (
       FROM rollup_build.film_week_event
 )
 SELECT film_id, store_id, week_beginning, rented_rentals, returned_rentals, peak_rise, lowest_level,
-       seconds_at_or_above, $1::bigint
+       seconds_at_or_above, $2::bigint
   FROM (
 -- step 19
        ) AS computed;

@@ -210,16 +210,13 @@ pub mod build {
 
 /// The head of step 19 (pipeline/19_film_week_flow_computed.sql) before its query.
 const STEP_19_HEAD: &str = "CREATE TEMP TABLE film_week_flow_computed ON COMMIT DROP AS\n";
-/// How step 19 reads the run's time zone; on the workers it is a parameter.
-const STEP_19_TIME_ZONE: &str = "(SELECT time_zone FROM run_setting)";
 /// The line of pipeline/20_film_week_flow_applied.citus.sql that step 19's query replaces.
 const STEP_19_PLACE: &str = "\n-- step 19\n";
 
 /// Steps 19 and 20 of a full build on Citus as one statement the workers run
 /// (pipeline/20_film_week_flow_applied.citus.sql): that file with step 19's query in its place, so
-/// the sweep is written once, in step 19's file. Step 19's query is taken whole, but for the time
-/// zone, read from the run's local temporary table on one server and given as `$2` here (a local
-/// table in the statement would make Citus pull every event to the coordinator).
+/// the sweep is written once, in step 19's file. Step 19's only parameter, `$1` (the time zone), is
+/// the statement's `$1` too.
 pub fn film_week_flow_applied_citus() -> Query {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         distributed_sweep(steps::FILM_WEEK_FLOW_APPLIED_CITUS_OUTER.sql, steps::FILM_WEEK_FLOW_COMPUTED.sql)
@@ -227,23 +224,18 @@ pub fn film_week_flow_applied_citus() -> Query {
     Query { name: steps::FILM_WEEK_FLOW_APPLIED_CITUS_OUTER.name, sql: SQL.as_str() }
 }
 
-/// `outer` with its line `-- step 19` replaced by step 19's query (`step_19` without its head),
-/// the time zone read as `$2`. Panics when either file no longer has the shape this relies on
-/// (a unit test runs it on the embedded files).
+/// `outer` with its line `-- step 19` replaced by step 19's query (`step_19` without its head).
+/// Panics when either file no longer has the shape this relies on (a unit test runs it on the
+/// embedded files).
 fn distributed_sweep(outer: &str, step_19: &str) -> String {
     let (_, query) = step_19
         .split_once(STEP_19_HEAD)
         .unwrap_or_else(|| panic!("step 19 no longer starts its query with {STEP_19_HEAD:?}"));
     let query = query.trim_end().strip_suffix(';').unwrap_or(query).trim_end();
     assert!(
-        query.contains(STEP_19_TIME_ZONE),
-        "step 19 no longer reads the time zone as {STEP_19_TIME_ZONE}"
+        !query.contains(';') && !query.contains("$2") && !query.contains("run_setting"),
+        "step 19's query is not one statement whose only parameter is $1, the time zone"
     );
-    assert!(
-        !query.contains(';') && !query.contains("$2"),
-        "step 19's query is not one statement without parameters"
-    );
-    let query = query.replace(STEP_19_TIME_ZONE, "$2::text");
     assert_eq!(outer.matches(STEP_19_PLACE).count(), 1, "the Citus sweep has no single line `-- step 19`");
     outer.replacen(STEP_19_PLACE, &format!("\n{query}\n"), 1)
 }
@@ -415,24 +407,25 @@ pub fn column<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{STEP_19_TIME_ZONE, film_week_flow_applied_citus, steps};
+    use super::{film_week_flow_applied_citus, steps};
 
     /// The Citus sweep is step 19's query, whole, inside the INSERT of its file: the same windows
-    /// and grouping, the time zone as $2, nothing of step 19's temporary table or of the line it
+    /// and grouping, the time zone as $1, nothing of step 19's temporary table or of the line it
     /// replaces.
     #[test]
     fn the_citus_sweep_is_step_19s_query_inside_one_insert() {
         let sql = film_week_flow_applied_citus().sql;
         let step_19 = steps::FILM_WEEK_FLOW_COMPUTED.sql;
         let query = &step_19[step_19.find("WITH swept AS").unwrap()..];
-        let query = query.trim_end().trim_end_matches(';').replace(STEP_19_TIME_ZONE, "$2::text");
-        assert!(sql.contains(&query), "{sql}");
+        let query = query.trim_end().trim_end_matches(';');
+        assert!(sql.contains(query), "{sql}");
         assert!(sql.contains("INSERT INTO rollup_build.film_week_flow"), "{sql}");
         assert!(sql.contains("FROM rollup_build.film_week_event"), "{sql}");
         for gone in ["FROM run_setting", "CREATE TEMP TABLE", "\n-- step 19\n"] {
             assert!(!sql.contains(gone), "{gone:?} in:\n{sql}");
         }
         assert_eq!(sql.matches("PARTITION BY e.film_id").count(), 1, "{sql}");
-        assert_eq!(sql.matches("$2::text").count(), 2, "{sql}");
+        assert_eq!(sql.matches("$1::text").count(), 2, "{sql}");
+        assert_eq!(sql.matches("$2::bigint").count(), 1, "{sql}");
     }
 }

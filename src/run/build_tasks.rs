@@ -135,7 +135,7 @@ pub(crate) async fn run_task(
             Task::FilmFlows(from, to) => {
                 build::FILM_RANGE.execute(client, &[from, to]).await?;
                 steps::FILM_WEEK_EVENT_FULL.run_script(client).await?;
-                steps::FILM_WEEK_FLOW_COMPUTED.run_step(client, &[]).await?;
+                steps::FILM_WEEK_FLOW_COMPUTED.run_step(client, &[&options.timezone]).await?;
                 let written = steps::FILM_WEEK_FLOW_APPLIED_FULL.run_step_one(client, &[&run_id]).await?;
                 TaskResult::FilmWeeks {
                     weeks: written.try_get::<_, i32>("film_weeks_written")? as i64,
@@ -148,7 +148,7 @@ pub(crate) async fn run_task(
                 steps::FILM_WEEK_EVENT_FULL.run_script(client).await?;
                 steps::FILM_WEEK_EVENT_CITUS.run_step(client, &[]).await?;
                 crate::queries::film_week_flow_applied_citus()
-                    .run_step(client, &[&run_id, &options.timezone])
+                    .run_step(client, &[&options.timezone, &run_id])
                     .await?;
                 let counted = build::FILM_WEEKS_COUNTED.query_one(client, &[]).await?;
                 TaskResult::FilmWeeks {

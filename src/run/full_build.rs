@@ -225,7 +225,8 @@ pub async fn compute(
     let started = Instant::now();
     let mut indexes = Vec::new();
     // on Citus the events the workers swept are published too, for the incremental runs to sweep
-    let tables: &[&str] = if on_workers { &["film_week_flow", "film_week_event"] } else { &["film_week_flow"] };
+    let tables: &[&str] =
+        if on_workers { &["film_week_flow", "film_week_event"] } else { &["film_week_flow"] };
     for table in tables {
         for row in build::STAGING_INDEX_STATEMENTS
             .query(first, &[&format!("rollup.{table}"), &format!("rollup_build.{table}")])

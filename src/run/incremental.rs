@@ -203,7 +203,7 @@ pub(crate) async fn recompute(
     } else {
         steps::FILM_WEEK_EVENT_INCREMENTAL.run_script(transaction).await?;
     }
-    steps::FILM_WEEK_FLOW_COMPUTED.run_step(transaction, &[]).await?;
+    steps::FILM_WEEK_FLOW_COMPUTED.run_step(transaction, &[&options.timezone]).await?;
     bookkeeping::ANALYZE_RECOMPUTED.run_step(transaction, &[]).await?;
     let film_weeks = steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
     outcome.film_weeks_recomputed = column(&film_weeks, "film_weeks_recomputed")?;
