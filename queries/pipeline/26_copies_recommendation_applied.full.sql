@@ -1,9 +1,10 @@
 -- Step 26, full build: rollup.copies_recommendation for every stocked (film, store), made at the
 -- end of the spine's last week by the one method, rollup.copies_recommendation_for (migrations/V14),
 -- and the basis it was made on. Rows written only where they changed; pairs no longer stocked go.
--- An incremental run whose basis changed (queries/run/recommendation_basis_changed.sql: another
--- service level, or the window moved) runs this statement too: every pair reads other weeks.
--- $1 run id, $2 service level (0 < level <= 1, checked by the runner)
+-- An incremental run whose basis changed (queries/run/recommendation_basis.sql: another service
+-- level, or the window moved) runs this statement too: every pair reads other weeks. The basis
+-- stored is the one that file computed ($3), so the two cannot disagree.
+-- $1 run id, $2 service level (0 < level <= 1, checked by the runner), $3 the window's weeks
 WITH known AS (
     SELECT max(week_beginning) AS through FROM rollup.weekly_rentals
 ),
@@ -46,10 +47,7 @@ written AS (
 ),
 basis AS (
     INSERT INTO rollup.copies_recommendation_basis AS b (service_level, window_weeks, run_id)
-    SELECT $2::float8,
-           coalesce((SELECT array_agg(w ORDER BY w) FROM rollup.recommendation_weeks(known.through) AS w), '{}'),
-           $1::bigint
-      FROM known
+    VALUES ($2::float8, $3::date[], $1::bigint)
     ON CONFLICT (only_row) DO UPDATE
        SET service_level = excluded.service_level, window_weeks = excluded.window_weeks, run_id = excluded.run_id
     RETURNING 1

@@ -1,5 +1,5 @@
 -- Step 26, incremental: rollup.copies_recommendation brought up to date at the cost of the change,
--- when the basis the stored rows were made on is this run's (queries/run/recommendation_basis_changed.sql:
+-- when the basis the stored rows were made on is this run's (queries/run/recommendation_basis.sql:
 -- the service level, and the weeks of the window, rollup.recommendation_weeks). A pair's
 -- recommendation reads its own weeks, its copies and that basis, so only the pairs whose rentals
 -- or copies changed are recomputed: those of a changed rental (where the shadow counted it,

@@ -138,7 +138,7 @@ pub mod bookkeeping {
     pub const PULL_COUNTS: Query = query!("run/pull_counts.sql");
     pub const TOUCHED_COUNTS: Query = query!("run/touched_counts.sql");
     pub const NOTHING_CHANGED: Query = query!("run/nothing_changed.sql");
-    pub const RECOMMENDATION_BASIS_CHANGED: Query = query!("run/recommendation_basis_changed.sql");
+    pub const RECOMMENDATION_BASIS: Query = query!("run/recommendation_basis.sql");
     pub const EVENTS_ON_WORKERS: Query = query!("run/events_on_workers.sql");
     pub const RECORD_BUILD_SETTINGS: Query = query!("run/record_build_settings.sql");
     pub const RECONCILE_DUE: Query = query!("run/reconcile_due.sql");

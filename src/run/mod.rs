@@ -105,7 +105,7 @@ pub(crate) async fn transaction_settings(
 
 /// Step 26: rollup.copies_recommendation at `--service-level`. A full build recomputes every
 /// stocked pair; so does an incremental run whose basis changed (another service level, or the
-/// window of weeks moved: queries/run/recommendation_basis_changed.sql), with the full build's
+/// window of weeks moved: queries/run/recommendation_basis.sql), with the full build's
 /// statement, planned for every pair. Otherwise an incremental run recomputes the pairs whose
 /// rentals or copies changed, and one that changed nothing (`changed` false) none: it skips the step.
 pub(crate) async fn recommend_copies(
@@ -116,16 +116,20 @@ pub(crate) async fn recommend_copies(
 ) -> Result<()> {
     let run_id = outcome.run_id;
     outcome.service_level = options.service_level;
-    let every_pair = outcome.mode == Mode::Full
-        || bookkeeping::RECOMMENDATION_BASIS_CHANGED.value(transaction, &[&options.service_level]).await?;
-    let step = if every_pair {
-        &steps::COPIES_RECOMMENDATION_APPLIED_FULL
+    let basis = bookkeeping::RECOMMENDATION_BASIS.query_one(transaction, &[&options.service_level]).await?;
+    let window_weeks: Vec<NaiveDate> = column(&basis, "window_weeks")?;
+    let basis_changed: bool = column(&basis, "basis_changed")?;
+    let recommended = if outcome.mode == Mode::Full || basis_changed {
+        steps::COPIES_RECOMMENDATION_APPLIED_FULL
+            .run_step_one(transaction, &[&run_id, &options.service_level, &window_weeks])
+            .await?
     } else if changed {
-        &steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL
+        steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL
+            .run_step_one(transaction, &[&run_id, &options.service_level])
+            .await?
     } else {
         return Ok(());
     };
-    let recommended = step.run_step_one(transaction, &[&run_id, &options.service_level]).await?;
     outcome.pairs_recommended = column(&recommended, "pairs_recommended")?;
     outcome.recommendations_written = column(&recommended, "pairs_written")?;
     Ok(())
