@@ -179,14 +179,14 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     assert_citus_equal(&scenario, &citus_url, "full build").await;
     assert_events_follow_the_shadow(&citus_url, "full build").await;
 
-    // a rollup migrated before V17 (as if: V17 undone) gets the events from the shadow when the
-    // next run applies it, and that run sweeps them
+    // a rollup migrated before V17 (as if: V17 and V18 undone) gets the events from the shadow
+    // when the next run applies them, and that run sweeps them
     common::connect(&citus_url)
         .await
         .batch_execute(
-            "DROP TABLE rollup.film_week_event; \
+            "DROP TABLE rollup.film_week_event, rollup.film_week_event_replaced, rollup.film_week_touched; \
              DROP FUNCTION rollup.counted_events(timestamptz, date, timestamptz, date); \
-             DELETE FROM refinery_schema_history WHERE version = 17",
+             DELETE FROM refinery_schema_history WHERE version IN (17, 18)",
         )
         .await
         .unwrap();
@@ -194,8 +194,8 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     change_source(&source, 7).await;
     scenario.run(&[]);
     on_citus(&["run"]);
-    assert_citus_equal(&scenario, &citus_url, "V17 applied to a built rollup, then run").await;
-    assert_events_follow_the_shadow(&citus_url, "V17 applied to a built rollup").await;
+    assert_citus_equal(&scenario, &citus_url, "V17 and V18 applied to a built rollup, then run").await;
+    assert_events_follow_the_shadow(&citus_url, "V17 and V18 applied to a built rollup").await;
 
     let seed =
         std::env::var("ROLLUP_TEST_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or_else(|| {
