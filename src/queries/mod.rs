@@ -71,7 +71,9 @@ pub mod steps {
         query!("pipeline/20_film_week_flow_applied.incremental.sql");
     /// Full build on Citus: step 18's events copied to the workers.
     pub const FILM_WEEK_EVENT_CITUS: Query = query!("pipeline/18_film_week_event.citus.sql");
+    /// Incremental run on Citus: the changed rentals' events replaced where the workers keep them.
     pub const FILM_WEEK_EVENT_APPLIED_CITUS: Query = query!("pipeline/11_film_week_event_applied.citus.sql");
+    /// Incremental run on Citus: step 18's view over the touched weeks' events on the workers.
     pub const FILM_WEEK_EVENT_INCREMENTAL_CITUS: Query =
         query!("pipeline/18_film_week_event.incremental.citus.sql");
     /// Full build on Citus: steps 19 and 20 as one statement run on the workers, step 19's query
