@@ -214,6 +214,23 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     assert!(verified.status.success());
 }
 
+/// `plan` (EXPLAIN FORMAT JSON) is pushed down whole: Citus Adaptive at the top, one task per
+/// shard, and each of `inside` (plan node types) within the tasks, not on the coordinator.
+fn assert_one_task_per_shard(plan: &serde_json::Value, shards: i64, inside: &[&str]) {
+    let top = &plan[0]["Plan"];
+    assert_eq!(
+        top["Custom Plan Provider"], "Citus Adaptive",
+        "pushed down, not run on the coordinator:\n{plan:#}"
+    );
+    assert_eq!(top["Distributed Query"]["Job"]["Task Count"], shards, "one task per shard:\n{plan:#}");
+    let mut nodes = Vec::new();
+    plan_objects(&top["Distributed Query"]["Job"]["Tasks"], &mut nodes);
+    let node_types: Vec<&str> = nodes.iter().filter_map(|node| node.get("Node Type")?.as_str()).collect();
+    for node_type in inside {
+        assert!(node_types.contains(node_type), "{node_type} runs inside the task:\n{plan:#}");
+    }
+}
+
 /// The plan a run logged for `step` (ROLLUP_EXPLAIN_STEPS: EXPLAIN (FORMAT JSON) with its
 /// parameters, just before it ran).
 fn explained(plans: &str, step: &str) -> serde_json::Value {
@@ -282,18 +299,7 @@ async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
 
     // the full build's sweep: one task per shard of the flows, on the workers
     let sweep = explained(&plans_text, "20_film_week_flow_applied.citus");
-    let top = &sweep[0]["Plan"];
-    assert_eq!(
-        top["Custom Plan Provider"], "Citus Adaptive",
-        "pushed down, not pulled to the coordinator:\n{sweep:#}"
-    );
-    assert_eq!(top["Distributed Query"]["Job"]["Task Count"], shards, "one task per shard:\n{sweep:#}");
-    let mut nodes = Vec::new();
-    plan_objects(&top["Distributed Query"]["Job"]["Tasks"], &mut nodes);
-    let node_types: Vec<&str> = nodes.iter().filter_map(|node| node.get("Node Type")?.as_str()).collect();
-    for inside in ["ModifyTable", "WindowAgg", "Aggregate"] {
-        assert!(node_types.contains(&inside), "{inside} runs inside the task:\n{sweep:#}");
-    }
+    assert_one_task_per_shard(&sweep, shards, &["ModifyTable", "WindowAgg", "Aggregate"]);
     let mut everything = Vec::new();
     plan_objects(&sweep, &mut everything);
     assert!(
@@ -362,18 +368,7 @@ async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
     let plans_text = std::fs::read_to_string(&plans).unwrap();
     std::fs::remove_file(&plans).unwrap();
     let sweep = explained(&plans_text, "19_film_week_flow_computed");
-    let top = &sweep[0]["Plan"];
-    assert_eq!(
-        top["Custom Plan Provider"], "Citus Adaptive",
-        "the sweep is pushed down, not computed on the coordinator:\n{sweep:#}"
-    );
-    assert_eq!(top["Distributed Query"]["Job"]["Task Count"], shards, "one task per shard:\n{sweep:#}");
-    let mut nodes = Vec::new();
-    plan_objects(&top["Distributed Query"]["Job"]["Tasks"], &mut nodes);
-    let node_types: Vec<&str> = nodes.iter().filter_map(|node| node.get("Node Type")?.as_str()).collect();
-    for inside in ["WindowAgg", "Aggregate"] {
-        assert!(node_types.contains(&inside), "{inside} runs inside the task:\n{sweep:#}");
-    }
+    assert_one_task_per_shard(&sweep, shards, &["WindowAgg", "Aggregate"]);
     let done = common::stderr(&output);
     assert!(done.contains("11_film_week_event_applied.citus"), "{done}");
     assert!(!done.contains("\"18_film_week_event.incremental\""), "read from the shadow: {done}");

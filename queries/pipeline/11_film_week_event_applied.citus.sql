@@ -9,8 +9,7 @@
 -- The deletion goes through the work table rollup.film_week_event_replaced (migration V18),
 -- distributed by film like the events: each shard deletes its own rentals' events, found by
 -- rental id, instead of every shard joining every changed rental (V17's first form: 12.5 s for
--- 50,000 rentals at 10M). The insert goes from the
--- coordinator to the shards of the events' films.
+-- 50,000 rentals at 10M). The insert goes from the coordinator to the shards of the events' films.
 CREATE TEMP TABLE event_rental ON COMMIT DROP AS
 SELECT r.rental_id, r.old_film_id AS kept_film_id FROM rental_change AS r
 UNION
