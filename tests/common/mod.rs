@@ -74,6 +74,21 @@ pub fn unique_suffix() -> String {
     format!("{}_{count}_{random:04x}", std::process::id())
 }
 
+/// Rentals whose copies the inventory lacks, as in a copy of a Pagila source without its
+/// constraints: one of a copy that never existed (2022-08-17 to 2022-08-19), and film 904's 4
+/// after all its copies were removed. They count shop-wide and belong to no film.
+pub async fn rent_copies_the_inventory_lacks(source: &Client) {
+    source
+        .batch_execute(
+            "ALTER TABLE rental DROP CONSTRAINT rental_inventory_id_fkey;
+             INSERT INTO rental (rental_date, inventory_id, customer_id, return_date, staff_id)
+             VALUES ('2022-08-17 12:00+00', 999999, 1, '2022-08-19 12:00+00', 1);
+             DELETE FROM inventory WHERE film_id = 904",
+        )
+        .await
+        .unwrap_or_else(|error| panic!("removing copies under rentals: {error}"));
+}
+
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|error| panic!("date {text:?}: {error}"))
 }
