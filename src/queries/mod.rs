@@ -57,14 +57,6 @@ pub mod steps {
     pub const INVENTORY_SHADOW_APPLIED: Query = query!("pipeline/09_inventory_shadow_applied.sql");
     pub const DAY_EVENT_FULL: Query = query!("pipeline/12_day_event.full.sql");
     pub const DAY_EVENT_INCREMENTAL: Query = query!("pipeline/12_day_event.incremental.sql");
-    /// On Citus: the per-instant counts of every event, summed from the workers' partial counts.
-    pub const INSTANT_COUNT_FULL_CITUS: Query = query!("pipeline/12_instant_count.full.citus.sql");
-    /// On Citus: the per-instant counts of the touched days' events, likewise.
-    pub const INSTANT_COUNT_INCREMENTAL_CITUS: Query =
-        query!("pipeline/12_instant_count.incremental.citus.sql");
-    /// On Citus: step 12's view made of those counts (and the events of copies without a film).
-    pub const DAY_EVENT_FULL_CITUS: Query = query!("pipeline/12_day_event.full.citus.sql");
-    pub const DAY_EVENT_INCREMENTAL_CITUS: Query = query!("pipeline/12_day_event.incremental.citus.sql");
     pub const DAY_FLOW_COMPUTED: Query = query!("pipeline/13_day_flow_computed.sql");
     pub const DAY_FLOW_APPLIED_FULL: Query = query!("pipeline/14_day_flow_applied.full.sql");
     pub const DAY_FLOW_APPLIED_INCREMENTAL: Query = query!("pipeline/14_day_flow_applied.incremental.sql");

@@ -22,9 +22,6 @@ pub(crate) enum Task {
     Index(String),
     BucketFingerprints,
     DayFlows,
-    /// On a Citus coordinator, the day flows from the workers' partial counts per instant of the
-    /// events they swept (after [`Task::FilmFlowsOnWorkers`] committed them).
-    DayFlowsFromWorkers,
     Findings,
     /// The per-film flows of the films from..=to.
     FilmFlows(i32, i32),
@@ -40,7 +37,6 @@ impl Task {
             Task::Index(statement) => format!("index: {statement}"),
             Task::BucketFingerprints => String::from("bucket fingerprints"),
             Task::DayFlows => String::from("day flows"),
-            Task::DayFlowsFromWorkers => String::from("day flows, from the workers' counts"),
             Task::Findings => String::from("data-quality findings"),
             Task::FilmFlows(from, to) => format!("film flows of films {from}..={to}"),
             Task::FilmFlowsOnWorkers(from, to) => {
@@ -124,13 +120,8 @@ pub(crate) async fn run_task(
                 steps::RENTAL_BUCKET_APPLIED_FULL.run_step(client, &[&BUCKET_SIZE]).await?;
                 TaskResult::Done
             }
-            Task::DayFlows | Task::DayFlowsFromWorkers => {
-                if let Task::DayFlowsFromWorkers = task {
-                    steps::INSTANT_COUNT_FULL_CITUS.run_step(client, &[]).await?;
-                    steps::DAY_EVENT_FULL_CITUS.run_script(client).await?;
-                } else {
-                    steps::DAY_EVENT_FULL.run_script(client).await?;
-                }
+            Task::DayFlows => {
+                steps::DAY_EVENT_FULL.run_script(client).await?;
                 steps::DAY_FLOW_COMPUTED.run_step(client, &[]).await?;
                 let days = steps::DAY_FLOW_APPLIED_FULL.run_step_one(client, &[&run_id]).await?;
                 TaskResult::FirstDay(days.try_get("first_changed_day")?)

@@ -14,8 +14,7 @@
 //!    `.full` variants say what they read and where they write). On a Citus coordinator
 //!    (docs/citus.md) the per-film flows are one task over every film instead, swept on the
 //!    workers: the events copied into a staging table distributed by film, then steps 19 and 20 as
-//!    one statement that Citus runs as one task per shard; the day flows come after it, from the
-//!    workers' partial counts per instant of those events. Last, the key of the staging per-film
+//!    one statement that Citus runs as one task per shard. Last, the key of the staging per-film
 //!    flows, and statistics.
 //! 3. **Publish**, in one short transaction on the run's connection: the staging rental shadow and
 //!    per-film flows are swapped in as the partitions of `rollup.rental_shadow` and
@@ -204,12 +203,8 @@ pub async fn compute(
         queue.append(&mut tasks);
     }
     // the whole-shadow tasks are each about a range's size; they go in first so that the ranges,
-    // largest first, fill the gaps. On Citus the day flows are summed from the workers' counts of
-    // the events that task copies to them, so they come after it, with the indexes below.
-    queue.extend([Task::Findings, Task::BucketFingerprints]);
-    if !on_workers {
-        queue.push(Task::DayFlows);
-    }
+    // largest first, fill the gaps
+    queue.extend([Task::Findings, Task::DayFlows, Task::BucketFingerprints]);
     queue.extend(tasks);
     let started = Instant::now();
     let results = run_tasks(&connections, queue, options, run_id).await?;
@@ -240,15 +235,7 @@ pub async fn compute(
             indexes.push(Task::Index(row.try_get("statement")?));
         }
     }
-    if on_workers {
-        // first, so it starts at once: the longest of these
-        indexes.insert(0, Task::DayFlowsFromWorkers);
-    }
-    for result in run_tasks(&connections, indexes, options, run_id).await? {
-        if let TaskResult::FirstDay(day) = result {
-            computed.first_day = day;
-        }
-    }
+    run_tasks(&connections, indexes, options, run_id).await?;
     build::STAGING_ANALYZED.run_script(first).await?;
     info!(
         step = "staging_indexes",

@@ -111,12 +111,7 @@ pub(crate) async fn gather_changes(
         steps::FILM_WEEK_EVENT_APPLIED_CITUS.run_script(transaction).await?;
     }
     steps::RENTAL_BUCKET_APPLIED_INCREMENTAL.run_step(transaction, &[&BUCKET_SIZE]).await?;
-    if on_workers {
-        steps::INSTANT_COUNT_INCREMENTAL_CITUS.run_step(transaction, &[]).await?;
-        steps::DAY_EVENT_INCREMENTAL_CITUS.run_script(transaction).await?;
-    } else {
-        steps::DAY_EVENT_INCREMENTAL.run_script(transaction).await?;
-    }
+    steps::DAY_EVENT_INCREMENTAL.run_script(transaction).await?;
     let touched = bookkeeping::TOUCHED_COUNTS.query_one(transaction, &[]).await?;
     outcome.days_touched = column(&touched, "days_touched")?;
     outcome.weeks_touched = column(&touched, "weeks_touched")?;

@@ -8,8 +8,7 @@
 //! computes the steps marked [`Runs::FullTask`] on `--jobs` connections side by side, each task
 //! in the order shown, the tasks in any order. On a Citus coordinator (docs/citus.md) the film
 //! task is one, over every film, and its steps 19 and 20 are one statement the workers run
-//! (`20_film_week_flow_applied.citus`); the day-flow task comes after it, from the workers' counts
-//! per instant of the events it copied (`12_instant_count.full.citus`).
+//! (`20_film_week_flow_applied.citus`).
 
 /// Which kind of run a step belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,24 +121,7 @@ pub const PLAN: &[Step] = &[
         "something changed",
         "the buckets' fingerprints",
     ),
-    only(
-        "12_day_event.incremental",
-        Incremental,
-        "something changed, on one server",
-        "the touched days' events, from the rental shadow",
-    ),
-    only(
-        "12_instant_count.incremental.citus",
-        Incremental,
-        "something changed, on a Citus coordinator",
-        "the touched days' events counted per instant on the workers, summed",
-    ),
-    only(
-        "12_day_event.incremental.citus",
-        Incremental,
-        "something changed, on a Citus coordinator",
-        "the touched days' events: those counts, and the events of copies without a film",
-    ),
+    only("12_day_event.incremental", Incremental, "something changed", "the touched days' events"),
     only("13_day_flow_computed", Incremental, "something changed", "the touched days' flows"),
     only("14_day_flow_applied.incremental", Incremental, "something changed", "rollup.day_flow"),
     only("15_week_spine", Incremental, "something changed", "the weeks to report"),
@@ -228,9 +210,9 @@ pub const PLAN: &[Step] = &[
     step("23_data_issue_found", FullTask, "findings task: the findings"),
     step("24_data_issue_applied.full", FullTask, "findings task: the staging data issues"),
     step("11_rental_bucket_applied.full", FullTask, "bucket task: the buckets' fingerprints"),
-    only("12_day_event.full", FullTask, "on one server", "day-flow task: every event by day"),
-    only("13_day_flow_computed", FullTask, "on one server", "day-flow task: every day's flow"),
-    only("14_day_flow_applied.full", FullTask, "on one server", "day-flow task: the staging day flows"),
+    step("12_day_event.full", FullTask, "day-flow task: every event by day"),
+    step("13_day_flow_computed", FullTask, "day-flow task: every day's flow"),
+    step("14_day_flow_applied.full", FullTask, "day-flow task: the staging day flows"),
     step(
         "18_film_week_event.full",
         FullTask,
@@ -251,25 +233,6 @@ pub const PLAN: &[Step] = &[
         "film task: step 19's flows computed and written on the workers, one task per shard",
     ),
     step("staging_computed", Full, "all tasks done"),
-    only(
-        "12_instant_count.full.citus",
-        FullTask,
-        "on a Citus coordinator",
-        "day-flow task, once the events are on the workers: every event counted per instant there, summed",
-    ),
-    only(
-        "12_day_event.full.citus",
-        FullTask,
-        "on a Citus coordinator",
-        "day-flow task: those counts by day, and the events of copies without a film",
-    ),
-    only("13_day_flow_computed", FullTask, "on a Citus coordinator", "day-flow task: every day's flow"),
-    only(
-        "14_day_flow_applied.full",
-        FullTask,
-        "on a Citus coordinator",
-        "day-flow task: the staging day flows",
-    ),
     step("staging_analyzed", Full, "statistics of the staging tables"),
     step("staging_indexes", Full, "the staging film flows' key"),
     step(
