@@ -218,13 +218,7 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
         &[],
     )
     .await;
-    let without_a_copy: i64 = query_value(
-        &source,
-        "SELECT count(*) FROM rental AS r
-          WHERE NOT EXISTS (SELECT FROM inventory AS i WHERE i.inventory_id = r.inventory_id)",
-        &[],
-    )
-    .await;
+    let without_a_copy = common::rentals_without_a_copy(&source).await;
     assert!(without_a_copy >= 5, "the 5 rentals above, at least: {without_a_copy}");
     assert_eq!(unknown, without_a_copy, "the shop counts the rentals without a copy, its films do not");
 

@@ -327,15 +327,6 @@ async fn findings_by_kind(scenario: &Scenario) -> (Vec<(String, i64)>, Option<i6
 }
 
 /// Rentals of the source whose copy has no inventory row: the definition of unknown_inventory.
-async fn rentals_without_a_copy(scenario: &Scenario) -> i64 {
-    query_value(
-        &scenario.source().await,
-        "SELECT count(*) FROM rental AS r WHERE NOT EXISTS (SELECT FROM inventory AS i WHERE i.inventory_id = r.inventory_id)",
-        &[],
-    )
-    .await
-}
-
 /// A rental whose copy has no inventory row (possible once the source's foreign key is dropped,
 /// as in a copy of the data without its constraints), and a film whose copies were all removed
 /// while their rentals stayed: the rentals are counted shop-wide, belong to no film, and are
@@ -367,7 +358,7 @@ async fn rentals_of_copies_that_do_not_exist_count_shop_wide_and_are_listed() {
     scenario.verify_passes();
 
     // film 904's 4 rentals and the one of copy 999999
-    let unknown = rentals_without_a_copy(&scenario).await;
+    let unknown = common::rentals_without_a_copy(&scenario.source().await).await;
     let (kinds, recorded) = findings_by_kind(&scenario).await;
     assert_eq!(
         kinds,
@@ -432,7 +423,7 @@ async fn rentals_of_copies_that_do_not_exist_count_shop_wide_and_are_listed() {
         .await
         .unwrap();
     scenario.run(&[]);
-    let unknown = rentals_without_a_copy(&scenario).await; // film 904's 4 rentals
+    let unknown = common::rentals_without_a_copy(&scenario.source().await).await; // film 904's 4 rentals
     let (kinds, recorded) = findings_by_kind(&scenario).await;
     assert_eq!(
         kinds,

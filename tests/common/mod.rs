@@ -89,6 +89,16 @@ pub async fn rent_copies_the_inventory_lacks(source: &Client) {
         .unwrap_or_else(|error| panic!("removing copies under rentals: {error}"));
 }
 
+/// The source's rentals whose copy has no inventory row.
+pub async fn rentals_without_a_copy(source: &Client) -> i64 {
+    query_value(
+        source,
+        "SELECT count(*) FROM rental AS r WHERE NOT EXISTS (SELECT FROM inventory AS i WHERE i.inventory_id = r.inventory_id)",
+        &[],
+    )
+    .await
+}
+
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|error| panic!("date {text:?}: {error}"))
 }
