@@ -179,14 +179,15 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     assert_citus_equal(&scenario, &citus_url, "full build").await;
     assert_events_follow_the_shadow(&citus_url, "full build").await;
 
-    // a rollup migrated before V17 (as if: V17 and V18 undone) gets the events from the shadow
+    // a rollup migrated before V17 (as if: V17 to V19 undone) gets the events from the shadow
     // when the next run applies them, and that run sweeps them
     common::connect(&citus_url)
         .await
         .batch_execute(
-            "DROP TABLE rollup.film_week_event, rollup.film_week_event_replaced, rollup.film_week_touched; \
+            "DROP TABLE rollup.film_week_event, rollup.film_week_event_replaced, rollup.film_week_touched, \
+                        rollup.film_week_flow_recomputed; \
              DROP FUNCTION rollup.counted_events(timestamptz, date, timestamptz, date); \
-             DELETE FROM refinery_schema_history WHERE version IN (17, 18)",
+             DELETE FROM refinery_schema_history WHERE version IN (17, 18, 19)",
         )
         .await
         .unwrap();
@@ -194,8 +195,8 @@ async fn a_citus_rollup_equals_the_single_server_and_the_oracle_after_each_run()
     change_source(&source, 7).await;
     scenario.run(&[]);
     on_citus(&["run"]);
-    assert_citus_equal(&scenario, &citus_url, "V17 and V18 applied to a built rollup, then run").await;
-    assert_events_follow_the_shadow(&citus_url, "V17 and V18 applied to a built rollup").await;
+    assert_citus_equal(&scenario, &citus_url, "V17 to V19 applied to a built rollup, then run").await;
+    assert_events_follow_the_shadow(&citus_url, "V17 to V19 applied to a built rollup").await;
 
     // rentals of copies the inventory lacks (as in a copy of the data without its constraints:
     // one of a copy that never existed, and film 904's 4 after its copies were removed) count
@@ -394,6 +395,28 @@ async fn the_per_film_work_runs_on_the_workers_one_task_per_shard() {
     std::fs::remove_file(&plans).unwrap();
     let sweep = explained(&plans_text, "19_film_week_flow_computed");
     assert_one_task_per_shard(&sweep, shards, &["WindowAgg", "Aggregate"]);
+    // and writes the flows there: step 20's delete, update and insert each one task per shard,
+    // reading only shards of the co-located work tables, none of the run's temporary tables
+    let write = explained(&plans_text, "20_film_week_flow_applied.incremental.citus");
+    let mut nodes = Vec::new();
+    plan_objects(&write, &mut nodes);
+    let writes_per_shard = nodes
+        .iter()
+        .filter(|node| {
+            node.get("Task Count").and_then(|count| count.as_i64()) == Some(shards)
+                && node.get("Tasks").is_some_and(|tasks| tasks.to_string().contains("ModifyTable"))
+        })
+        .count();
+    assert_eq!(writes_per_shard, 3, "delete, update and insert, each one task per shard:\n{write:#}");
+    let relations: Vec<&str> = nodes.iter().filter_map(|node| node.get("Relation Name")?.as_str()).collect();
+    for relation in &relations {
+        assert!(
+            ["film_week_flow_", "film_week_touched_", "film_week_flow_recomputed_"]
+                .iter()
+                .any(|shard_of| relation.strip_prefix(shard_of).is_some_and(|id| id.parse::<u64>().is_ok())),
+            "{relation} is not a shard of the flows or the work tables:\n{write:#}"
+        );
+    }
     let done = common::stderr(&output);
     assert!(done.contains("11_film_week_event_applied.citus"), "{done}");
     assert!(!done.contains("\"18_film_week_event.incremental\""), "read from the shadow: {done}");
@@ -441,7 +464,7 @@ async fn a_worker_stopped_mid_run_fails_the_run_and_changes_nothing() {
     assert_eq!(errors.len(), 1, "one error line:\n{log}");
     let worker = format!("127.0.0.1:{}", cluster.workers[0].port);
     assert!(
-        errors[0].contains("20_film_week_flow_applied") && errors[0].contains(&worker),
+        errors[0].contains("20_film_week_flow_recomputed.citus") && errors[0].contains(&worker),
         "the error names the step and the worker ({worker}):\n{log}"
     );
     assert!(!log.contains("panicked") && !log.contains(&common::password()), "{log}");

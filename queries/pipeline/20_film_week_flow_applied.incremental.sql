@@ -2,10 +2,10 @@
 -- where they differ; a touched week left without events loses its row. Each way is found through
 -- the primary key, so a run that touches nothing reads nothing of the table.
 --
--- Written so that it also runs on a Citus coordinator, where rollup.film_week_flow is distributed
--- and the two temporary tables are local (migration V15): a local table may meet the distributed
--- one only as a subquery of its own (sent to the workers as an intermediate result), never in a
--- correlated subquery, so the weeks left without events are found among the local tables first,
+-- On a Citus coordinator this statement runs with its two temporary tables turned into work tables
+-- distributed by film like rollup.film_week_flow (20_film_week_flow_applied.incremental.citus.sql),
+-- so it is written in the form Citus runs in each shard: the weeks left without events are found
+-- among the touched and computed rows first, rather than in a subquery correlated with the flows,
 -- and the new weeks are inserted with ON CONFLICT DO NOTHING (the rows already there are the
 -- updated ones).
 -- $1 run_id

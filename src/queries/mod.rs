@@ -80,6 +80,13 @@ pub mod steps {
     /// put in its place ([`super::film_week_flow_applied_citus`]).
     pub(super) const FILM_WEEK_FLOW_APPLIED_CITUS_OUTER: Query =
         query!("pipeline/20_film_week_flow_applied.citus.sql");
+    /// Incremental run on Citus: step 19's flows sent to their films' shards (a work table).
+    pub const FILM_WEEK_FLOW_RECOMPUTED_CITUS: Query =
+        query!("pipeline/20_film_week_flow_recomputed.citus.sql");
+    /// Incremental run on Citus: step 20 over the co-located work tables, its statement put in
+    /// place ([`super::film_week_flow_applied_incremental_citus`]).
+    pub(super) const FILM_WEEK_FLOW_APPLIED_INCREMENTAL_CITUS_OUTER: Query =
+        query!("pipeline/20_film_week_flow_applied.incremental.citus.sql");
     pub const PULLED_FILM_FULL: Query = query!("pipeline/21_pulled_film.full.sql");
     pub const PULLED_FILM_INCREMENTAL: Query = query!("pipeline/21_pulled_film.incremental.sql");
     pub const FILM_APPLIED: Query = query!("pipeline/21_film_applied.sql");
@@ -240,6 +247,47 @@ fn distributed_sweep(outer: &str, step_19: &str) -> String {
     );
     assert_eq!(outer.matches(STEP_19_PLACE).count(), 1, "the Citus sweep has no single line `-- step 19`");
     outer.replacen(STEP_19_PLACE, &format!("\n{query}\n"), 1)
+}
+
+/// The line of pipeline/20_film_week_flow_applied.incremental.citus.sql that step 20's statement
+/// replaces.
+const STEP_20_PLACE: &str = "\n-- step 20\n";
+/// The run's temporary tables the single-server step 20 reads, and the work tables distributed by
+/// film (migrations V18, V19) its Citus form reads in their place.
+const STEP_20_WORK_TABLES: [(&str, &str); 2] = [
+    ("touched_film_week", "rollup.film_week_touched"),
+    ("film_week_flow_computed", "rollup.film_week_flow_recomputed"),
+];
+
+/// Step 20 of an incremental run on Citus (pipeline/20_film_week_flow_applied.incremental.citus.sql):
+/// the single-server statement, written once in pipeline/20_film_week_flow_applied.incremental.sql,
+/// reading the co-located work tables instead of the run's temporary tables, so the delete, the
+/// update and the insert run in each shard against its own rows. Its parameter `$1` (the run) is
+/// the same.
+pub fn film_week_flow_applied_incremental_citus() -> Query {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        flows_applied_on_workers(
+            steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL_CITUS_OUTER.sql,
+            steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.sql,
+        )
+    });
+    Query { name: steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL_CITUS_OUTER.name, sql: SQL.as_str() }
+}
+
+/// `outer` with its line `-- step 20` replaced by `step_20` reading the work tables. Panics when
+/// either file no longer has the shape this relies on (a unit test runs it on the embedded files).
+fn flows_applied_on_workers(outer: &str, step_20: &str) -> String {
+    let mut statement = step_20.trim_end().to_owned();
+    for (temporary, work) in STEP_20_WORK_TABLES {
+        assert!(statement.contains(temporary), "step 20 no longer reads {temporary}");
+        assert!(
+            !statement.contains(&format!("{temporary}_")) && !statement.contains(&format!("_{temporary}")),
+            "{temporary} is part of a longer name in step 20"
+        );
+        statement = statement.replace(temporary, work);
+    }
+    assert_eq!(outer.matches(STEP_20_PLACE).count(), 1, "the Citus step 20 has no single line `-- step 20`");
+    outer.replacen(STEP_20_PLACE, &format!("\n{statement}\n"), 1)
 }
 
 /// `rollup capture`: the opt-in log of deleted rentals on the source (queries/capture/).
@@ -409,7 +457,7 @@ pub fn column<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{film_week_flow_applied_citus, steps};
+    use super::{film_week_flow_applied_citus, film_week_flow_applied_incremental_citus, steps};
 
     /// The Citus sweep is step 19's query, whole, inside the INSERT of its file: the same windows
     /// and grouping, the time zone as $1, nothing of step 19's temporary table or of the line it
@@ -429,5 +477,24 @@ mod tests {
         assert_eq!(sql.matches("PARTITION BY e.film_id").count(), 1, "{sql}");
         assert_eq!(sql.matches("$1::text").count(), 2, "{sql}");
         assert_eq!(sql.matches("$2::bigint").count(), 1, "{sql}");
+    }
+
+    /// The Citus step 20 is the single-server statement, whole, with every read of the run's
+    /// temporary tables turned to the work tables distributed by film.
+    #[test]
+    fn the_citus_step_20_is_the_single_server_statement_over_the_work_tables() {
+        let sql = film_week_flow_applied_incremental_citus().sql;
+        let single = steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.sql;
+        let statement = &single[single.find("WITH deleted AS").unwrap()..];
+        let expected = statement
+            .replace("touched_film_week", "rollup.film_week_touched")
+            .replace("film_week_flow_computed", "rollup.film_week_flow_recomputed");
+        assert!(sql.contains(expected.trim_end()), "{sql}");
+        for gone in ["FROM touched_film_week", "FROM film_week_flow_computed", "\n-- step 20\n"] {
+            assert!(!sql.contains(gone), "{gone:?} in:\n{sql}");
+        }
+        assert_eq!(sql.matches("FROM rollup.film_week_touched").count(), 3, "{sql}");
+        assert_eq!(sql.matches("FROM rollup.film_week_flow_recomputed").count(), 3, "{sql}");
+        assert_eq!(sql.matches("$1::bigint").count(), 2, "{sql}");
     }
 }

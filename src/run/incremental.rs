@@ -10,7 +10,9 @@ use tracing::info;
 
 use crate::commands::run::Options;
 use crate::connection::Target;
-use crate::queries::{bookkeeping, build, column, failpoint, steps};
+use crate::queries::{
+    bookkeeping, build, column, failpoint, film_week_flow_applied_incremental_citus, steps,
+};
 use crate::run::link::{link_capture, link_source};
 use crate::run::mode::{Mode, reconcile_decision};
 use crate::run::record::{Outcome, finish};
@@ -186,7 +188,8 @@ pub(crate) async fn repull_differing_buckets(transaction: &tokio_postgres::Trans
 
 /// Steps 13-20 of an incremental run: the touched days' flows, the weekly table from the earliest
 /// changed day on, and the touched (film, store, week)s' flows, swept from the events the Citus
-/// workers keep when `on_workers` (docs/citus.md), else from the rental shadow.
+/// workers keep and written there through work tables by film when `on_workers` (docs/citus.md),
+/// else from the rental shadow.
 pub(crate) async fn recompute(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
@@ -205,7 +208,12 @@ pub(crate) async fn recompute(
     }
     steps::FILM_WEEK_FLOW_COMPUTED.run_step(transaction, &[&options.timezone]).await?;
     bookkeeping::ANALYZE_RECOMPUTED.run_step(transaction, &[]).await?;
-    let film_weeks = steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?;
+    let film_weeks = if on_workers {
+        steps::FILM_WEEK_FLOW_RECOMPUTED_CITUS.run_script(transaction).await?;
+        film_week_flow_applied_incremental_citus().run_step_one(transaction, &[&run_id]).await?
+    } else {
+        steps::FILM_WEEK_FLOW_APPLIED_INCREMENTAL.run_step_one(transaction, &[&run_id]).await?
+    };
     outcome.film_weeks_recomputed = column(&film_weeks, "film_weeks_recomputed")?;
     outcome.film_stores_recomputed = column(&film_weeks, "film_stores_recomputed")?;
     outcome.film_weeks_written = column(&film_weeks, "film_weeks_written")?;

@@ -154,8 +154,20 @@ pub const PLAN: &[Step] = &[
     only(
         "20_film_week_flow_applied.incremental",
         Incremental,
-        "something changed",
+        "something changed, on one server",
         "rollup.film_week_flow, changed rows only",
+    ),
+    only(
+        "20_film_week_flow_recomputed.citus",
+        Incremental,
+        "something changed, on a Citus coordinator",
+        "the recomputed flows sent to their films' shards (rollup.film_week_flow_recomputed)",
+    ),
+    only(
+        "20_film_week_flow_applied.incremental.citus",
+        Incremental,
+        "something changed, on a Citus coordinator",
+        "rollup.film_week_flow, changed rows only, written on the workers",
     ),
     step("21_pulled_film.incremental", Incremental, "the films, when they changed"),
     step("21_film_applied", Incremental, "rollup.film"),

@@ -1,0 +1,14 @@
+-- Step 20, incremental, on a Citus coordinator (docs/citus.md): the touched (film, store, week)s'
+-- flows into rollup.film_week_flow, as on one server, but read from two work tables distributed by
+-- film and co-located with it instead of the run's temporary tables: the touched weeks from
+-- rollup.film_week_touched (filled by 18_film_week_event.incremental.citus.sql, migration V18) and
+-- the recomputed flows from rollup.film_week_flow_recomputed (20_film_week_flow_recomputed.citus.sql,
+-- migration V19). Every join is then on the film between co-located tables, so the delete, the
+-- update and the insert each run as one task per shard against that shard's own rows; read from the
+-- temporary tables, both went whole to every shard as intermediate results, three times.
+--
+-- The statement is the single-server one, written once in 20_film_week_flow_applied.incremental.sql:
+-- the line `-- step 20` below is replaced by it when the binary starts, its two temporary tables
+-- named for the work tables (src/queries/mod.rs, which a unit test keeps honest).
+-- $1 run_id
+-- step 20
