@@ -245,8 +245,14 @@ fn distributed_sweep(outer: &str, step_19: &str) -> String {
         !query.contains(';') && !query.contains("$2") && !query.contains("run_setting"),
         "step 19's query is not one statement whose only parameter is $1, the time zone"
     );
-    assert_eq!(outer.matches(STEP_19_PLACE).count(), 1, "the Citus sweep has no single line `-- step 19`");
-    outer.replacen(STEP_19_PLACE, &format!("\n{query}\n"), 1)
+    put_in_place(outer, STEP_19_PLACE, query)
+}
+
+/// `outer` with its one line `place` replaced by `sql`: how a Citus form takes in the statement
+/// written once in the single-server file. Panics when `outer` has no single such line.
+fn put_in_place(outer: &str, place: &str, sql: &str) -> String {
+    assert_eq!(outer.matches(place).count(), 1, "no single line {place:?} in:\n{outer}");
+    outer.replacen(place, &format!("\n{sql}\n"), 1)
 }
 
 /// The line of pipeline/20_film_week_flow_applied.incremental.citus.sql that step 20's statement
@@ -286,8 +292,7 @@ fn flows_applied_on_workers(outer: &str, step_20: &str) -> String {
         );
         statement = statement.replace(temporary, work);
     }
-    assert_eq!(outer.matches(STEP_20_PLACE).count(), 1, "the Citus step 20 has no single line `-- step 20`");
-    outer.replacen(STEP_20_PLACE, &format!("\n{statement}\n"), 1)
+    put_in_place(outer, STEP_20_PLACE, &statement)
 }
 
 /// `rollup capture`: the opt-in log of deleted rentals on the source (queries/capture/).
