@@ -107,6 +107,10 @@ pub mod steps {
         query!("pipeline/26_copies_recommendation_applied.full.sql");
     pub const COPIES_RECOMMENDATION_APPLIED_INCREMENTAL: Query =
         query!("pipeline/26_copies_recommendation_applied.incremental.sql");
+    /// Incremental run on Citus: step 26's `fresh`, put in the single-server statement's
+    /// ([`super::copies_recommendation_applied_incremental_citus`]).
+    pub(super) const COPIES_RECOMMENDATION_APPLIED_INCREMENTAL_CITUS_FRESH: Query =
+        query!("pipeline/26_copies_recommendation_applied.incremental.citus.sql");
 }
 
 /// `rollup verify`: the weekly table recomputed a second, independent way.
@@ -295,6 +299,42 @@ fn flows_applied_on_workers(outer: &str, step_20: &str) -> String {
     put_in_place(outer, STEP_20_PLACE, &statement)
 }
 
+/// Where step 26's `fresh` begins, in the single-server statement and in its Citus form.
+const STEP_26_FRESH: &str = "\nfresh AS MATERIALIZED (\n";
+/// What follows `fresh` in the single-server statement.
+const STEP_26_AFTER_FRESH: &str = "\n),\ndeleted AS (\n";
+
+/// Step 26 of an incremental run on Citus: the single-server statement, written once in
+/// pipeline/26_copies_recommendation_applied.incremental.sql, with its `fresh` (the touched pairs'
+/// copies to hold) taken from pipeline/26_copies_recommendation_applied.incremental.citus.sql,
+/// which hands the touched films to the method (migration V21) instead of filtering each pair.
+/// Its parameters, `$1` (the run) and `$2` (the service level), are the same.
+pub fn copies_recommendation_applied_incremental_citus() -> Query {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        fresh_replaced(
+            steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL.sql,
+            steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL_CITUS_FRESH.sql,
+        )
+    });
+    Query { name: steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL_CITUS_FRESH.name, sql: SQL.as_str() }
+}
+
+/// `single` with its `fresh` replaced by the one of `citus` (from its line `fresh AS MATERIALIZED (`
+/// to its end). Panics when either file no longer has the shape this relies on (a unit test runs it
+/// on the embedded files).
+fn fresh_replaced(single: &str, citus: &str) -> String {
+    let find_once = |text: &str, what: &str| {
+        assert_eq!(text.matches(what).count(), 1, "no single {what:?} in:\n{text}");
+        text.find(what).unwrap()
+    };
+    let from = find_once(single, STEP_26_FRESH);
+    let to = find_once(single, STEP_26_AFTER_FRESH);
+    assert!(from < to, "step 26's fresh is not followed by deleted");
+    let fresh = citus[find_once(citus, STEP_26_FRESH)..].trim_end();
+    let fresh = fresh.strip_suffix("),").expect("step 26's Citus fresh does not end with `),`").trim_end();
+    format!("{}{fresh}{}", &single[..from], &single[to..])
+}
+
 /// `rollup capture`: the opt-in log of deleted rentals on the source (queries/capture/).
 pub mod capture {
     use super::Query;
@@ -462,7 +502,10 @@ pub fn column<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{film_week_flow_applied_citus, film_week_flow_applied_incremental_citus, steps};
+    use super::{
+        copies_recommendation_applied_incremental_citus, film_week_flow_applied_citus,
+        film_week_flow_applied_incremental_citus, steps,
+    };
 
     /// The Citus sweep is step 19's query, whole, inside the INSERT of its file: the same windows
     /// and grouping, the time zone as $1, nothing of step 19's temporary table or of the line it
@@ -501,5 +544,24 @@ mod tests {
         assert_eq!(sql.matches("FROM rollup.film_week_touched").count(), 3, "{sql}");
         assert_eq!(sql.matches("FROM rollup.film_week_flow_recomputed").count(), 3, "{sql}");
         assert_eq!(sql.matches("$1::bigint").count(), 2, "{sql}");
+    }
+
+    /// The Citus step 26 is the single-server statement but for `fresh`: the same pairs, deletes and
+    /// writes, the method called once with the touched films instead of once per pair.
+    #[test]
+    fn the_citus_step_26_is_the_single_server_statement_with_the_films_handed_to_the_method() {
+        let sql = copies_recommendation_applied_incremental_citus().sql;
+        let single = steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL.sql;
+        let before = &single[single.find("WITH known AS").unwrap()..single.find("fresh AS").unwrap()];
+        let after = &single[single.find("\n),\ndeleted AS").unwrap()..];
+        assert!(sql.contains(before), "{sql}");
+        assert!(sql.ends_with(after), "{sql}");
+        assert_eq!(sql.matches("rollup.copies_recommendation_for(").count(), 1, "{sql}");
+        assert!(sql.contains("ARRAY(SELECT DISTINCT p.film_id FROM pair AS p)"), "{sql}");
+        for gone in ["OFFSET 0", "f.film_id = p.film_id", "Step 26, incremental, on a Citus"] {
+            assert!(!sql.contains(gone), "{gone:?} in:\n{sql}");
+        }
+        assert_eq!(sql.matches("$2::float8").count(), 2, "{sql}");
+        assert_eq!(sql.matches("$1::bigint").count(), 1, "{sql}");
     }
 }

@@ -107,7 +107,8 @@ pub(crate) async fn transaction_settings(
 /// stocked pair; so does an incremental run whose basis changed (another service level, or the
 /// window of weeks moved: queries/run/recommendation_basis.sql), with the full build's
 /// statement, planned for every pair. Otherwise an incremental run recomputes the pairs whose
-/// rentals or copies changed, and one that changed nothing (`changed` false) none: it skips the step.
+/// rentals or copies changed (on Citus, those of the films they touched: docs/citus.md), and one
+/// that changed nothing (`changed` false) none: it skips the step.
 pub(crate) async fn recommend_copies(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
@@ -124,9 +125,15 @@ pub(crate) async fn recommend_copies(
             .run_step_one(transaction, &[&run_id, &options.service_level, &window_weeks])
             .await?
     } else if changed {
-        steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL
-            .run_step_one(transaction, &[&run_id, &options.service_level])
-            .await?
+        // on Citus (V17's events kept by film mark it), the method is handed the touched films
+        // (migration V21): its read of the flows there sees no per-pair filter
+        let on_workers: bool = bookkeeping::EVENTS_ON_WORKERS.value(transaction, &[]).await?;
+        let statement = if on_workers {
+            crate::queries::copies_recommendation_applied_incremental_citus()
+        } else {
+            steps::COPIES_RECOMMENDATION_APPLIED_INCREMENTAL
+        };
+        statement.run_step_one(transaction, &[&run_id, &options.service_level]).await?
     } else {
         return Ok(());
     };

@@ -207,8 +207,14 @@ pub const PLAN: &[Step] = &[
     only(
         "26_copies_recommendation_applied.incremental",
         Incremental,
-        "else, something changed",
+        "else, something changed, on one server",
         "rollup.copies_recommendation: the pairs whose rentals or copies changed",
+    ),
+    only(
+        "26_copies_recommendation_applied.incremental.citus",
+        Incremental,
+        "else, something changed, on a Citus coordinator",
+        "rollup.copies_recommendation: those pairs, their films' flows read on the workers",
     ),
     // a full build: load, in one snapshot of the source
     step("staging_dropped", Full, "staging tables of a build that died, dropped"),
