@@ -107,8 +107,8 @@ pub(crate) async fn transaction_settings(
 /// stocked pair; so does an incremental run whose basis changed (another service level, or the
 /// window of weeks moved: queries/run/recommendation_basis.sql), with the full build's
 /// statement, planned for every pair. Otherwise an incremental run recomputes the pairs whose
-/// rentals or copies changed (on Citus, those of the films they touched: docs/citus.md), and one
-/// that changed nothing (`changed` false) none: it skips the step.
+/// rentals or copies changed (on Citus, read through their films, migration V21: docs/citus.md),
+/// and one that changed nothing (`changed` false) none: it skips the step.
 pub(crate) async fn recommend_copies(
     transaction: &tokio_postgres::Transaction<'_>,
     options: &Options,
