@@ -300,6 +300,98 @@ async fn at_service_level_1_no_pagila_pair_gets_fewer_copies_than_its_highest_pe
     }
 }
 
+/// The window a decision made at the end of any week reads (rollup.window_known_at, which step 26
+/// reads every pair's from the window's flows and one sum per pair of the earlier ones, migration
+/// V23) is the oracle's per-film weeks from raw rentals in those weeks: for every week of Pagila's
+/// spine, so windows that start after rentals went out (Pagila's unreturned ones) and windows
+/// shorter than 13 weeks at the start, every stocked pair's peak and hours with every copy out,
+/// zeros where the oracle has no row.
+#[tokio::test]
+async fn the_window_read_at_every_week_is_the_oracles_film_weeks() {
+    let scenario = Scenario::new("copies_window", Source::PagilaV3).await;
+    scenario.run(&[]);
+    let source = scenario.source().await;
+    let rollup = scenario.rollup().await;
+    let inventory = oracle::load_inventory(&source).await;
+    let rentals: Vec<oracle::Rental> = inventory.rentals.iter().map(|(rental, _)| *rental).collect();
+    let film_weeks = oracle::film_weekly(&inventory, Tz::UTC, None);
+    let spine = oracle::weekly_rentals(&rentals, Tz::UTC, None);
+    let by_pair_week: HashMap<(i32, i32, NaiveDate), (i64, f64)> = film_weeks
+        .iter()
+        .map(|row| {
+            (
+                (row.film_id, row.store_id, row.week_beginning),
+                (row.peak_outstanding, row.hours_all_copies_out),
+            )
+        })
+        .collect();
+    let stocked: BTreeSet<(i32, i32)> = inventory.copies.values().copied().collect();
+
+    let mut opened_with_rentals_out = 0;
+    for (position, through) in spine.iter().enumerate() {
+        let mut window: Vec<NaiveDate> = spine[..=position]
+            .iter()
+            .filter(|week| week.rented_rentals + week.returned_rentals > 0)
+            .map(|week| week.week_beginning)
+            .collect();
+        window = window.split_off(window.len().saturating_sub(WINDOW));
+        let mut expected = BTreeMap::new();
+        for pair in &stocked {
+            for week in &window {
+                let (peak, hours) = by_pair_week.get(&(pair.0, pair.1, *week)).copied().unwrap_or((0, 0.0));
+                expected.insert((pair.0, pair.1, *week), (peak, hours));
+            }
+        }
+        let rows = rollup
+            .query(
+                "SELECT film_id, store_id, week_beginning, peak_outstanding,
+                        hours_all_copies_out::float8 AS hours_all_copies_out
+                   FROM rollup.window_known_at($1)",
+                &[&through.week_beginning],
+            )
+            .await
+            .unwrap();
+        const WHAT: &str = "rollup.window_known_at";
+        let actual: BTreeMap<(i32, i32, NaiveDate), (i64, f64)> = rows
+            .iter()
+            .map(|row| {
+                let key = (
+                    column(row, WHAT, "film_id"),
+                    column(row, WHAT, "store_id"),
+                    column(row, WHAT, "week_beginning"),
+                );
+                (key, (column(row, WHAT, "peak_outstanding"), column(row, WHAT, "hours_all_copies_out")))
+            })
+            .collect();
+        assert_eq!(actual.len(), rows.len(), "{through:?}: one row per pair and week");
+        assert_eq!(
+            actual.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{}: every stocked pair by every week of the window",
+            through.week_beginning
+        );
+        for (key, (peak, hours)) in &actual {
+            let (expected_peak, expected_hours) = expected[key];
+            assert!(
+                *peak == expected_peak && (hours - expected_hours).abs() < 0.0015,
+                "decision at the end of {}: {key:?} read peak {peak}, {hours} h; the oracle has {expected_peak}, {expected_hours} h",
+                through.week_beginning
+            );
+        }
+        // a window that begins with rentals already out reads them from the earlier flows' sum
+        if let Some(first) = window.first() {
+            opened_with_rentals_out += film_weeks
+                .iter()
+                .filter(|row| row.week_beginning == *first && row.outstanding_at_start > 0)
+                .count();
+        }
+    }
+    assert!(
+        opened_with_rentals_out > 0,
+        "no window began with rentals out: the test would not reach the earlier flows"
+    );
+}
+
 /// A stream of changes (a late return corrected in an old week, new rentals in the last week, a
 /// copy added, another level) leaves after each incremental run the recommendations a full
 /// rebuild makes; a change that moves neither the level nor the weeks read recomputes only the
