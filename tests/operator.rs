@@ -197,10 +197,7 @@ async fn chart_writes_svg_and_png_of_the_weekly_series() {
         first.to_string(),
         "week beginning (Monday 00:00, UTC)".to_string(),
     ] {
-        assert!(
-            texts.iter().any(|text| *text == expected),
-            "{expected:?} not among the SVG's texts: {texts:?}"
-        );
+        assert!(texts.contains(&expected), "{expected:?} not among the SVG's texts: {texts:?}");
     }
 
     // PNG: the signature, and an image of the size asked for that decodes and holds the three
@@ -241,10 +238,7 @@ async fn chart_writes_svg_and_png_of_the_weekly_series() {
     }
     assert!(expected_texts.len() >= 3, "film 1 is held by no store in the source");
     for expected in expected_texts {
-        assert!(
-            texts.iter().any(|text| *text == expected),
-            "{expected:?} not among the SVG's texts: {texts:?}"
-        );
+        assert!(texts.contains(&expected), "{expected:?} not among the SVG's texts: {texts:?}");
     }
     assert!(texts.iter().any(|text| text.starts_with("Film 1, ACADEMY DINOSAUR")), "{texts:?}");
     // what it draws is the feature panel's rows of the film, read from the current tables
