@@ -1,6 +1,6 @@
--- On plain PostgreSQL: the copies to hold read only the window's flows and one sum per pair, not
--- every week of every pair. Nothing changes on a Citus coordinator (there V20 and V21 read the
--- view through PL/pgSQL, on the workers).
+-- On plain PostgreSQL: the copies to hold read only the window's weeks, not every week of every
+-- pair. Nothing changes on a Citus coordinator (there V20 and V21 read the view through
+-- PL/pgSQL, on the workers).
 --
 -- rollup.film_weekly (V9) gets each week's level as a running sum over all of a pair's flows,
 -- then fills the weeks between flows while rentals are out. A reader of 13 weeks paid for the
@@ -9,15 +9,20 @@
 -- filled all 2.7 million flows at 10 million rentals to keep 36,000 rows: 9.5 s of the 25 s an
 -- incremental run took once a week, when the window moves (and every full build).
 --
--- The level at the window's first week is the sum of every earlier flow, which needs no order:
--- rollup.film_weekly_window(known_through) reads the flows of the window's weeks and, per pair,
--- one opening row summing the flows before them (placed the week before, with their net as its
--- rentals and their last run as its run), and runs the view's formula over those rows. With
--- known_through null it reads every flow and no opening row: the view itself, which becomes
--- `SELECT * FROM rollup.film_weekly_window(NULL)`, so the rule (levels, filled weeks, peaks,
--- hours with every copy out) is written once. The planner folds the null: the view's plan is
--- V9's, and a filter on film and store still reaches one pair's flows through the key, in the
--- view and in the window (the incremental step 26 recomputes touched pairs that way).
+-- What a window needs from before its first week is each pair's level then: the rentals out when
+-- it begins. That is every rental still out now (the shadow counted its rental and no return:
+-- the flows are made from the shadow, so their net over all weeks is that count) less the net of
+-- the flows from the window on. rollup.film_weekly_window(known_through) reads the flows of the
+-- window's weeks and, per pair, one opening row holding that level (the week before the window),
+-- and runs the view's formula over those rows; a partial index finds the rentals still out, an
+-- index on the week the flows from the window on. So a recommendation reads what its window and
+-- the rentals out hold, not the history (a decision far back, in `rollup backtest`, reads the
+-- flows since). With known_through null the function reads every flow and no opening row: the
+-- view itself, which becomes `SELECT * FROM rollup.film_weekly_window(NULL)`, so the rule
+-- (levels, filled weeks, peaks, hours with every copy out) is written once. The planner folds
+-- the null: the view's plan is V9's, and a filter on film and store still reaches one pair's
+-- flows and rentals through their keys, in the view and in the window (the incremental step 26
+-- recomputes touched pairs that way).
 --
 -- On Citus the function would not be distributed (Citus plans a statement before PostgreSQL
 -- inlines its SQL functions: V20), so V9's view and V20/V21's panel stay there.
@@ -25,6 +30,10 @@
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        CREATE INDEX film_week_flow_week ON rollup.film_week_flow (week_beginning);
+        CREATE INDEX rental_shadow_out ON rollup.rental_shadow (film_id, store_id)
+            WHERE rental_week IS NOT NULL AND return_week IS NULL AND film_id IS NOT NULL;
+
         CREATE FUNCTION rollup.film_weekly_window(known_through date)
         RETURNS TABLE (film_id integer, store_id integer, week_beginning date, rented_rentals bigint,
                        returned_rentals bigint, outstanding_at_start bigint, outstanding_rentals bigint,
@@ -46,7 +55,7 @@ BEGIN
                     ELSE rollup.hours_all_copies_out(c.copies, s.out_at_end::bigint, NULL, NULL, NULL,
                                                      rollup.week_seconds(w.week::date, t.time_zone))
                END::numeric(7,3),
-               s.last_run_id
+               CASE WHEN known_through IS NULL THEN s.last_run_id END
           FROM (
                 -- partitioned by film and store: a filter on either is applied before the running
                 -- sums, so one pair's rows read only that pair's flows
@@ -71,16 +80,23 @@ BEGIN
                                        BETWEEN (SELECT min(r.r) FROM rollup.recommendation_weeks(known_through, NULL) AS r (r))
                                            AND (SELECT max(r.r) FROM rollup.recommendation_weeks(known_through, NULL) AS r (r))) AS w
                         UNION ALL
-                        -- and the flows before it, one row per pair: only their net and last run reach
-                        -- the window's weeks
+                        -- and one opening row per pair, the week before the window: the rentals out
+                        -- when it begins, which is every rental still out (the shadow counted its
+                        -- rental and no return) less the net of the flows from the window on. Its
+                        -- rentals are that level; its run, null: the earlier flows are not read.
                         SELECT o.*
-                          FROM (SELECT f.film_id, f.store_id,
+                          FROM (SELECT u.film_id, u.store_id,
                                        (SELECT min(r.r) FROM rollup.recommendation_weeks(known_through, NULL) AS r (r)) - 7,
-                                       sum(f.rented_rentals - f.returned_rentals)::integer, 0, 0, 0, '{}'::numeric[],
-                                       max(f.run_id), false, true
-                                  FROM rollup.film_week_flow AS f
-                                 WHERE f.week_beginning < (SELECT min(r.r) FROM rollup.recommendation_weeks(known_through, NULL) AS r (r))
-                                 GROUP BY f.film_id, f.store_id) AS o) AS f
+                                       sum(u.net)::integer, 0, 0, 0, '{}'::numeric[], NULL::bigint, false, true
+                                  FROM (SELECT s.film_id, s.store_id, 1 AS net
+                                          FROM rollup.rental_shadow AS s
+                                         WHERE s.rental_week IS NOT NULL AND s.return_week IS NULL AND s.film_id IS NOT NULL
+                                        UNION ALL
+                                        SELECT f.film_id, f.store_id, f.returned_rentals - f.rented_rentals
+                                          FROM rollup.film_week_flow AS f
+                                         WHERE f.week_beginning >= (SELECT min(r.r) FROM rollup.recommendation_weeks(known_through, NULL) AS r (r))
+                                       ) AS u
+                                 GROUP BY u.film_id, u.store_id) AS o) AS f
                  -- the first branch or the other two, the planner folding a constant known_through.
                  -- (The test here, not in the branches: a branch with a filter of its own is planned
                  -- apart, and the view would sort the flows rather than read them in the key's order.)
@@ -107,7 +123,8 @@ BEGIN
         COMMENT ON FUNCTION rollup.film_weekly_window(date) IS
             'The rows of rollup.film_weekly in the weeks from the first to the last a recommendation made at the end '
             'of known_through reads (rollup.recommendation_weeks, current tables), computed from those weeks'' flows '
-            'and one sum per pair of the flows before them; known_through null: every week, which is the view '
+            'and each pair''s rentals out when the window begins (those out now, rollup.rental_shadow, less the '
+            'net of the flows since); run_id null. known_through null: every week, which is the view '
             'rollup.film_weekly. The one definition of the view''s levels, filled weeks, peaks and hours.';
 
         CREATE OR REPLACE VIEW rollup.film_weekly AS

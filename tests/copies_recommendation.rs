@@ -300,12 +300,13 @@ async fn at_service_level_1_no_pagila_pair_gets_fewer_copies_than_its_highest_pe
     }
 }
 
-/// The window a decision made at the end of any week reads (rollup.window_known_at, which step 26
-/// reads every pair's from the window's flows and one sum per pair of the earlier ones, migration
-/// V23) is the oracle's per-film weeks from raw rentals in those weeks: for every week of Pagila's
-/// spine, so windows that start after rentals went out (Pagila's unreturned ones) and windows
-/// shorter than 13 weeks at the start, every stocked pair's peak and hours with every copy out,
-/// zeros where the oracle has no row.
+/// The window a decision made at the end of any week reads (rollup.window_known_at: since
+/// migration V23, on one server, the window's flows and each pair's rentals out when it begins,
+/// those out now less the flows since) is the oracle's per-film weeks from raw rentals in those
+/// weeks: for every week of Pagila's spine, so windows that begin with rentals out (Pagila's
+/// unreturned ones), windows with later flows after them (the earlier weeks) and windows shorter
+/// than 13 weeks at the start; every stocked pair's peak and hours with every copy out, zeros
+/// where the oracle has no row.
 #[tokio::test]
 async fn the_window_read_at_every_week_is_the_oracles_film_weeks() {
     let scenario = Scenario::new("copies_window", Source::PagilaV3).await;
