@@ -20,9 +20,9 @@
 -- computed by V23's function, after every run.
 --
 -- The panel over every week (window_only false) still reads the view, on the workers: V21's
--- statement, kept apart from the window's (their outer join of the stocked pairs and weeks is
--- the same text), since one statement holding both would have Citus pull the view's rows to the
--- coordinator, every flow, rather than run its sums on the workers.
+-- statement unchanged, whose plan tests/citus.rs checks, and the window's a statement of its
+-- own rather than a branch of it (their outer join of the stocked pairs and weeks is the same
+-- text): each is planned by Citus with only the tables it reads.
 -- IF NOT EXISTS and OR REPLACE: the upgrade check in tests/citus.rs applies the Citus
 -- migrations again to a rollup that already had them.
 
