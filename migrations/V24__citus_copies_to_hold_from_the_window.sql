@@ -69,7 +69,15 @@ BEGIN
             window_from := (SELECT min(r.r) FROM unnest(window_weeks) AS r (r));
             window_through := (SELECT max(r.r) FROM unnest(window_weeks) AS r (r));
             RETURN QUERY
-            WITH since AS MATERIALIZED (
+            WITH stocked AS (
+                -- the stocked pairs of the films given and their copies: the panel's rows, and the
+                -- copies the hours with every copy out are counted against
+                SELECT i.film_id, i.store_id, count(*)::integer AS copies
+                  FROM rollup.inventory_shadow AS i
+                 WHERE films IS NULL OR i.film_id = ANY (films)
+                 GROUP BY i.film_id, i.store_id
+            ),
+            since AS MATERIALIZED (
                 -- the one read of the distributed flows
                 SELECT f.film_id, f.store_id, f.week_beginning, f.rented_rentals, f.returned_rentals,
                        f.peak_rise, f.lowest_level, f.seconds_at_or_above
@@ -121,19 +129,14 @@ BEGIN
                                      ELSE least(coalesce(l.next_week - 7, t.last_week), window_through)
                                 END::timestamp,
                                 interval '7 days') AS g (week)
-                  LEFT JOIN (SELECT i.film_id, i.store_id, count(*)::integer AS copies
-                               FROM rollup.inventory_shadow AS i
-                              GROUP BY i.film_id, i.store_id) AS c
+                  LEFT JOIN stocked AS c
                          ON c.film_id = l.film_id AND c.store_id = l.store_id
             )
             SELECT h.film_id, h.store_id, s.week_beginning, h.copies,
                    coalesce(w.peak_outstanding, 0),
                    coalesce(w.hours_all_copies_out, 0),
                    rollup.stocked_out(w.hours_all_copies_out)
-              FROM (SELECT i.film_id, i.store_id, count(*)::integer AS copies
-                      FROM rollup.inventory_shadow AS i
-                     WHERE films IS NULL OR i.film_id = ANY (films)
-                     GROUP BY i.film_id, i.store_id) AS h
+              FROM stocked AS h
              CROSS JOIN unnest(spine) AS s (week_beginning)
               LEFT JOIN windowed AS w
                      ON w.film_id = h.film_id AND w.store_id = h.store_id AND w.week_beginning = s.week_beginning
